@@ -1,0 +1,57 @@
+# Recommender Systems from Scratch: every target installs what it needs into
+# .venv on first use (from the exact pins of requirements-lock.txt) and is
+# idempotent.  `make lab` and `make test` are all the set-up a machine needs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+SOLUTIONS := $(sort $(wildcard notebooks/solutions/*.ipynb))
+
+.PHONY: help install lab run notebooks test lint format unit nbval bench clean
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): requirements-lock.txt pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv with the course's exact pins.
+
+lab: $(STAMP)  ## Open the course in JupyterLab.
+	$(BIN)/jupyter lab notebooks/00_getting_started.ipynb
+
+run: $(STAMP)  ## Execute every lesson headless into build/ and print its final metrics.
+	$(BIN)/python -m recsys_helpers.notebook_runner --output-dir build $(NOTEBOOKS)
+
+notebooks: $(STAMP)  ## Re-execute lessons and solutions in place (stored outputs = a fresh run).
+	$(BIN)/python -m recsys_helpers.notebook_runner --in-place $(NOTEBOOKS) $(SOLUTIONS)
+
+lint: $(STAMP)  ## ruff check and format check (code and notebooks).
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## Apply ruff's fixes and formatting.
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+unit: $(STAMP)  ## Unit tests of recsys_helpers.
+	$(BIN)/python -m pytest tests
+
+nbval: $(STAMP)  ## Execute every notebook and compare it with its stored outputs.
+	$(BIN)/python -m pytest --nbval --nbval-current-env notebooks
+
+test: lint unit nbval  ## ruff + unit tests + nbval over every notebook.
+
+bench: $(STAMP)  ## Wall time and peak memory of every lesson, evaluation timings.
+	$(BIN)/python benchmarks/lesson_budget.py $(NOTEBOOKS)
+	$(BIN)/python benchmarks/evaluation_speed.py
+
+clean:  ## Remove build outputs (keeps .venv).
+	rm -rf build .pytest_cache .ruff_cache

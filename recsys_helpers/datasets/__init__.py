@@ -1,0 +1,1 @@
+"""Dataset builders and loaders behind :func:`recsys_helpers.data.load`."""
