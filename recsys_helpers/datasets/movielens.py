@@ -354,7 +354,8 @@ def _unavailable_message(
         f"If you have the files, put the extracted {archive.folder}/ folder in a "
         f"directory and set the environment variable {DATA_DIR_ENV} to that "
         "directory (or pass data_dir=...).\n"
-        'Working offline? The course\'s default data set needs no download: data.load("shop").'
+        "Working offline? The course's default data set needs no download: "
+        'data.load("shop").'
     )
 
 
