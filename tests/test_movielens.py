@@ -117,10 +117,10 @@ def test_real_latest_small_is_read_in_place():
         RATING: "float64",
         TIMESTAMP: "int64",
     }
-    assert list(items.columns) == [ITEM, "title", "genres", "tags", "year"]
+    assert list(items.columns) == [ITEM, "title", "genres", "user_tags", "tags", "year"]
     assert items[ITEM].dtype == "int64"
     assert items["year"].dtype == "Int64"
-    for column in ("title", "genres", "tags"):
+    for column in ("title", "genres", "user_tags", "tags"):
         assert items[column].dtype == "str"
         assert items[column].notna().all()
     assert interactions[RATING].between(0.5, 5.0).all()
@@ -132,7 +132,7 @@ def test_real_latest_small_is_read_in_place():
     assert "pixar" in toy["tags"].split(", ")
     assert not items["genres"].str.contains("|", regex=False).any()
     assert (items["genres"] == "").sum() == 34  # "(no genres listed)"
-    assert (items["tags"] != "").sum() == 1_572  # movies with at least one tag
+    assert (items["user_tags"] != "").sum() == 1_572  # movies with at least one tag
     assert items["year"].isna().sum() == 12  # titles without a year
 
 
@@ -337,10 +337,18 @@ def test_download_then_offline_reuse(served, install, tmp_path):
         "Mystery",
         "Animation",
     ]
-    assert items["tags"].tolist() == ["pixar, fun", "NA", "", "", ""]
+    assert items["user_tags"].tolist() == ["pixar, fun", "NA", "", "", ""]
+    # the content text: genres, then the users' tags
+    assert items["tags"].tolist() == [
+        "Adventure, Animation, Children, pixar, fun",
+        "Comedy, Drama, Romance, NA",
+        "",
+        "Mystery",
+        "Animation",
+    ]
     assert items["year"].tolist() == [1995, 1995, pd.NA, 2006, 1995]
     assert items["year"].dtype == "Int64"
-    for column in ("title", "genres", "tags"):
+    for column in ("title", "genres", "user_tags", "tags"):
         assert items[column].dtype == "str"
 
     server.stop()
@@ -367,7 +375,8 @@ def test_download_100k(served, install, tmp_path):
         TIMESTAMP: "int64",
     }
     assert interactions[RATING].tolist() == [5.0, 3.0, 4.0]
-    assert list(items.columns) == [ITEM, "title", "genres", "year"]
+    assert list(items.columns) == [ITEM, "title", "genres", "tags", "year"]
+    assert items["tags"].tolist() == items["genres"].tolist()
     assert items["title"].tolist() == [
         "Toy Story (1995)",
         "Café au lait (1993)",
@@ -421,7 +430,7 @@ def test_wrong_zip_hash_does_not_create_the_data_dir(install, tmp_path):
     with pytest.raises(DatasetChecksumError):
         load_movielens(ML100K, data_dir=data_dir)
 
-    assert not data_dir.exists()
+    assert not (tmp_path / "new").exists()
 
 
 def test_extracted_file_hash_mismatch_leaves_nothing(install, tmp_path, monkeypatch):

@@ -177,10 +177,12 @@ def load_movielens(
         ``interactions`` with ``user_id``, ``item_id`` (int64), ``rating``
         (float64) and ``timestamp`` (int64, Unix seconds); ``items`` with
         ``item_id``, ``title``, ``genres`` (``"Adventure, Animation"``, empty
-        when the movie has none), ``year`` (Int64, ``<NA>`` when unknown) and,
-        for latest-small, ``tags`` (the users' distinct tags joined with
-        ``", "``, empty when none); ``users`` is None for latest-small and, for
-        100k, has ``user_id``, ``age``, ``gender``, ``occupation``,
+        when the movie has none), ``year`` (Int64, ``<NA>`` when unknown),
+        ``tags`` (the item text content models read: the genres, then for
+        latest-small the users' distinct tags, joined with ``", "``) and, for
+        latest-small, ``user_tags`` (the users' tags alone, empty when none);
+        ``users`` is None for latest-small and, for 100k, has ``user_id``,
+        ``age``, ``gender``, ``occupation``,
         ``zip_code``.
 
     Raises:
@@ -191,8 +193,8 @@ def load_movielens(
             not have the expected SHA-256; nothing is left behind.
 
     Example:
-        >>> ratings, movies, _ = load_movielens("movielens-latest-small")
-        >>> ratings.shape
+        >>> ratings, _, _ = load_movielens("movielens-latest-small")  # doctest: +SKIP
+        >>> ratings.shape  # doctest: +SKIP
         (100836, 4)
     """
     if name not in ARCHIVES:
@@ -262,7 +264,7 @@ def _download(name: str, archive: Archive, root: Path, problems: list[str]) -> N
     Everything happens in a hidden staging folder inside ``root`` that is
     removed at the end, so a failure leaves ``root`` as it was.
     """
-    created_root = not root.exists()
+    created = [d for d in (root, *root.parents) if not d.exists()]  # deepest 1st
     try:
         root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{archive.folder}-", dir=root))
@@ -285,9 +287,9 @@ def _download(name: str, archive: Archive, root: Path, problems: list[str]) -> N
         _move_into_place(extracted, root / archive.folder, staging, archive.files)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if created_root:
+        for folder in created:
             with contextlib.suppress(OSError):
-                root.rmdir()  # only succeeds if the download left it empty
+                folder.rmdir()  # only succeeds if the download left it empty
 
 
 def _fetch_zip(
@@ -394,6 +396,7 @@ def _read_latest_small(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     tags_by_movie = tags.groupby("movieId", sort=False)["tag"].agg(_SEP.join)
 
     title = movies["title"].str.strip()
+    user_tags = movies["movieId"].map(tags_by_movie).fillna("").astype("str")
     genres = (
         movies["genres"]
         .replace(_NO_GENRE_LATEST, "")
@@ -404,11 +407,20 @@ def _read_latest_small(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             ITEM: movies["movieId"],
             "title": title,
             "genres": genres,
-            "tags": movies["movieId"].map(tags_by_movie).fillna("").astype("str"),
+            "user_tags": user_tags,
+            "tags": _join_text(genres, user_tags),
             "year": _year(title, _TITLE_YEAR),
         }
     )
     return interactions.reset_index(drop=True), items
+
+
+def _join_text(first: pd.Series, second: pd.Series) -> pd.Series:
+    """Join two text columns with ", ", skipping empty parts."""
+    both = (first != "") & (second != "")
+    joined = first + second
+    joined[both] = first[both] + _SEP + second[both]
+    return joined.astype("str")
 
 
 def _read_100k(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -450,6 +462,7 @@ def _read_100k(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             ITEM: movies[ITEM],
             "title": movies["title"].str.strip(),
             "genres": genres,
+            "tags": genres,
             # "01-Jan-1995" -> 1995; the date is empty for a few movies.
             "year": _year(movies["release_date"], r"(\d{4})$"),
         }
