@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 SOLUTIONS := $(sort $(wildcard notebooks/solutions/*.ipynb))
 
-.PHONY: help install lab run notebooks test lint format unit nbval bench clean
+.PHONY: help install lab run notebooks test lint format unit nbval bench lock clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -52,6 +52,12 @@ test: lint unit nbval  ## ruff + unit tests + nbval over every notebook.
 bench: $(STAMP)  ## Wall time and peak memory of every lesson, evaluation timings.
 	$(BIN)/python benchmarks/lesson_budget.py $(NOTEBOOKS)
 	$(BIN)/python benchmarks/evaluation_speed.py
+
+lock: $(STAMP)  ## Re-solve requirements-lock.txt (all platforms) and environment.yml.
+	$(BIN)/python -m pip install --quiet "uv>=0.5"
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--all-extras --quiet -o requirements-lock.txt
+	$(BIN)/python tools/lock.py
 
 clean:  ## Remove build outputs (keeps .venv).
 	rm -rf build .pytest_cache .ruff_cache

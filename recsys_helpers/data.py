@@ -82,6 +82,8 @@ def _clean_timestamps(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         if values.isna().any():
             raise ValueError("timestamp has missing values.")
+        if getattr(values.dtype, "tz", None) is not None:  # tz-aware: to UTC, naive
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
         return (values.astype("datetime64[s]").astype("int64")).rename(TIMESTAMP)
     if not pd.api.types.is_numeric_dtype(values) or values.isna().any():
         raise ValueError("timestamp must be numeric (seconds) or datetime, no NaN.")
@@ -148,7 +150,7 @@ class Dataset:
                 types in interactions and catalogue.
         """
         _require_columns(interactions, [USER, ITEM], "interactions")
-        inter = interactions.copy()
+        inter = interactions.reset_index(drop=True)  # a copy; row order kept
         inter[USER] = _clean_ids(inter[USER], USER)
         inter[ITEM] = _clean_ids(inter[ITEM], ITEM)
         if RATING in inter:
@@ -314,7 +316,12 @@ def _lookup(index_ids: pd.Series, ids: Any, what: str) -> np.ndarray:
         if query.dtype.kind == "f" and np.all(np.mod(query, 1) == 0):
             query = query.astype(np.int64)
         else:
-            example = query[0]
+            not_int = [  # name an offending id, not the first one
+                v
+                for v in query
+                if isinstance(v, bool) or not isinstance(v, int | np.integer)
+            ]
+            example = (not_int or [query[0]])[0]
             raise TypeError(
                 f"{what} ids are integers but got {type(example).__name__} "
                 f"{example!r}: did you mean {what}_id == {_as_int_hint(example)}?"

@@ -96,7 +96,8 @@ class Recommender(BaseEstimator):
                     f"{type(self).__name__} cannot score cold-start users "
                     "(Popularity can)."
                 )
-        scores = np.asarray(self._score(rows), dtype=np.float64)
+        # a copy: callers (top_k_rows) write -inf into it, never into model state
+        scores = np.array(self._score(rows), dtype=np.float64)
         expected = (rows.size, self.train_.n_items)
         if scores.shape != expected:
             raise RuntimeError(f"_score returned {scores.shape}, expected {expected}.")
@@ -199,7 +200,7 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     )
     starts = np.searchsorted(for_rows, np.arange(n_rows))
     position = np.arange(for_rows.size) - starts[for_rows]
-    take = (position < k) & np.isfinite(cand_scores)
+    take = (position < k) & (cand_scores > -np.inf)  # +inf is a valid top score
     items[for_rows[take], position[take]] = for_cols[take]
     values[for_rows[take], position[take]] = cand_scores[take]
     return items, values

@@ -1,0 +1,228 @@
+"""Content-based filtering: recommend items whose text resembles what a user bought.
+
+Every item is described by its text (the ``tags`` column by default:
+"Electronics, Television, QLED"), turned into a vector by TF-IDF (or plain
+word counts); a user's profile is the (optionally recency-weighted) mean of the
+vectors of the items they interacted with; an item's score is the cosine
+between the user's profile and the item's vector.
+
+Because scores come from item text only, the model can rank items nobody has
+bought yet (cold-start items), which collaborative methods cannot. It cannot
+see what the text does not say (TV buyers buy soundbars; a blockbuster is
+watched by everyone), so on real top-N data it can lose to Popularity.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from recsys_helpers.columns import ITEM, RANK, SCORE, TIMESTAMP, USER
+from recsys_helpers.data import Dataset
+from recsys_helpers.models.base import Recommender, _top_k
+
+__all__ = ["ContentBased", "recency_weights"]
+
+VECTORIZERS = ("tfidf", "count")
+SECONDS_PER_DAY = 86_400.0
+
+
+def recency_weights(
+    user_rows: np.ndarray,
+    timestamps: np.ndarray,
+    n_users: int,
+    half_life_days: float | None,
+) -> np.ndarray:
+    """Weight of each interaction: 1 for a user's latest, halving every half-life.
+
+    w(u, i) = 0.5 ** ((t_last(u) - t(u, i)) / half_life), where t_last(u) is
+    the time of user u's most recent interaction. Values are in (0, 1]; each
+    user's latest interaction weighs exactly 1.
+
+    Args:
+        user_rows: Matrix row of the user of each interaction.
+        timestamps: Time of each interaction, in seconds.
+        n_users: Number of users (rows).
+        half_life_days: Half-life in days; None gives every interaction
+            weight 1 (a plain mean).
+
+    Returns:
+        Float array, one weight per interaction.
+    """
+    user_rows = np.asarray(user_rows, dtype=np.int64)
+    if half_life_days is None:
+        return np.ones(user_rows.size)
+    times = np.asarray(timestamps, dtype=np.float64)
+    last = np.full(n_users, -np.inf)
+    np.maximum.at(last, user_rows, times)
+    age_days = (last[user_rows] - times) / SECONDS_PER_DAY
+    return np.power(0.5, age_days / half_life_days)
+
+
+class ContentBased(Recommender):
+    """Content-based filtering with TF-IDF item vectors and cosine scores.
+
+    Model: each item i has an L2-normalised text vector x_i (TF-IDF by
+    default, where tfidf(t, i) = tf(t, i) * (ln((1 + n) / (1 + df(t))) + 1)
+    over the n catalogue items, scikit-learn's smoothed idf). A user's profile
+    is the weighted mean of the vectors of their training items,
+
+        p_u = sum_{j in I(u)} w_uj x_j / sum_{j in I(u)} w_uj,
+
+    with recency weights w_uj = 0.5 ** (age_uj / half_life_days), age_uj the
+    days between j and u's latest interaction (w_uj = 1 without a half-life or
+    without timestamps). The score is the cosine
+
+        s(u, i) = <p_u, x_i> / (||p_u|| ||x_i||),   in [0, 1]
+
+    (0 for items with no text or sharing no word with the profile). Scores are
+    computed for many users at once as sparse matrix products.
+
+    Defaults were chosen on a validation split carved from train
+    (``split.by_time(train, 0.2)`` of ``split.by_time(shop, 0.2)``), by the
+    sweep in lesson 01: TF-IDF over counts and a 730-day half-life over
+    none, 30, 90, 180 and 365 days (nDCG@10 0.0827 vs 0.0817 for a plain mean:
+    the differences are within noise).
+
+    Cold start: any catalogue item with text can be scored, bought or not. A
+    user with no training history has no profile, so ``serves_cold_users`` is
+    False: such users raise ``ValueError`` (serve them with Popularity).
+
+    Args:
+        vectorizer: ``"tfidf"`` (rare words weigh more) or ``"count"`` (word
+            counts, as in the seed notebook); either way item vectors are
+            L2-normalised so every item counts equally in a profile.
+        text_column: Column of ``items`` holding each item's text; missing
+            text counts as empty.
+        half_life_days: Recency half-life in days (> 0), or None for a plain
+            mean. Ignored (plain mean) when interactions have no timestamp.
+
+    Attributes:
+        vectorizer_: The fitted scikit-learn vectoriser.
+        vocabulary_: Feature names (words), in column order.
+        item_vectors_: CSR (n_items, n_words), L2-normalised rows.
+        weights_: CSR (n_users, n_items), the interaction weights w_uj.
+        profiles_: CSR (n_users, n_words), the users' mean profiles p_u.
+    """
+
+    serves_cold_users = False
+
+    def __init__(
+        self,
+        vectorizer: str = "tfidf",
+        text_column: str = "tags",
+        half_life_days: float | None = 730.0,
+    ) -> None:
+        self.vectorizer = vectorizer
+        self.text_column = text_column
+        self.half_life_days = half_life_days
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, train: Dataset) -> None:
+        self._check_params(train)
+        text = train.items[self.text_column].fillna("").astype("str")
+        if self.vectorizer == "tfidf":
+            vectorizer: TfidfVectorizer | CountVectorizer = TfidfVectorizer()
+        else:
+            vectorizer = CountVectorizer()
+        try:
+            counts = vectorizer.fit_transform(text.to_numpy())
+        except ValueError as error:  # e.g. every text empty
+            raise ValueError(
+                f"items.{self.text_column} has no usable words: {error}"
+            ) from error
+        self.vectorizer_ = vectorizer
+        self.vocabulary_ = vectorizer.get_feature_names_out()
+        self.item_vectors_ = normalize(sp.csr_matrix(counts, dtype=np.float64))
+
+        inter = train.interactions
+        rows = train.user_index(inter[USER].to_numpy())
+        cols = train.item_index(inter[ITEM].to_numpy())
+        has_time = TIMESTAMP in inter
+        weights = recency_weights(
+            rows,
+            inter[TIMESTAMP].to_numpy() if has_time else np.zeros(rows.size),
+            train.n_users,
+            self.half_life_days if has_time else None,
+        )
+        shape = (train.n_users, train.n_items)
+        self.weights_ = sp.csr_matrix((weights, (rows, cols)), shape=shape)
+        totals = np.asarray(self.weights_.sum(axis=1)).ravel()
+        inverse = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+        self.profiles_ = sp.diags(inverse) @ self.weights_ @ self.item_vectors_
+        self.profiles_ = sp.csr_matrix(self.profiles_)
+
+    def _check_params(self, train: Dataset) -> None:
+        if self.vectorizer not in VECTORIZERS:
+            raise ValueError(
+                f"vectorizer must be one of {VECTORIZERS}, got {self.vectorizer!r}."
+            )
+        if self.text_column not in train.items:
+            raise KeyError(
+                f"items have no column {self.text_column!r} (text_column); "
+                f"they have {list(train.items.columns)}."
+            )
+        half_life = self.half_life_days
+        if half_life is not None and not (
+            isinstance(half_life, numbers.Real) and half_life > 0
+        ):
+            raise ValueError(f"half_life_days must be > 0 or None, got {half_life!r}.")
+
+    # ---------------------------------------------------------------- score
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        profiles = normalize(self.profiles_[rows])
+        return (profiles @ self.item_vectors_.T).toarray()
+
+    # ------------------------------------------------------ more like this
+    def item_similarity(self, item_ids: Any) -> np.ndarray:
+        """Cosine similarity of the given items' text to every catalogue item.
+
+        Args:
+            item_ids: One id or a sequence of ids of catalogue items.
+
+        Returns:
+            Float array (len(item_ids), n_items) in [0, 1], columns in
+            ``items`` order; an item's similarity to itself is 1 (0 when it
+            has no text).
+        """
+        self._check_fitted()
+        index = self.train_.item_index(item_ids)
+        return (self.item_vectors_[index] @ self.item_vectors_.T).toarray()
+
+    def similar_items(self, item_ids: Any, n: int = 10) -> pd.DataFrame:
+        """More like this: the n items whose text is closest to each item.
+
+        Needs no interactions, so it works for items nobody has bought yet.
+
+        Args:
+            item_ids: One id or a sequence of ids of catalogue items.
+            n: Neighbours per item, 1 <= n < n_items; the item itself is
+                never included.
+
+        Returns:
+            DataFrame with columns item_id (the query), similar_item_id,
+            score (cosine) and rank (1 = most similar).
+        """
+        self._check_fitted()
+        n_items = self.train_.n_items
+        if not 1 <= n < n_items:
+            raise ValueError(f"n must be between 1 and {n_items - 1}; got {n}.")
+        index = self.train_.item_index(item_ids)
+        scores = self.item_similarity(self.train_.item_ids[index])
+        scores[np.arange(index.size), index] = -np.inf
+        top, values = _top_k(scores, n)
+        ids = self.train_.item_ids
+        return pd.DataFrame(
+            {
+                ITEM: np.repeat(ids[index], n),
+                f"similar_{ITEM}": ids[top.ravel()],
+                SCORE: values.ravel(),
+                RANK: np.tile(np.arange(1, n + 1), index.size),
+            }
+        )

@@ -1,0 +1,354 @@
+r"""Matrix factorisation for implicit feedback: PureSVD and ALS.
+
+Both models learn ``f``-dimensional item vectors from the binary users x items
+purchase matrix ``R`` of the training data and score items by dot products.
+
+* :class:`PureSVD` (Cremonesi, Koren and Turrin 2010): a truncated SVD of the
+  un-centred matrix, ``R ~ U S V^T``; a user is scored by projecting their row
+  onto the item space, ``score = r_u V V^T``.
+* :class:`ALS` (Hu, Koren and Volinsky 2008): weighted least squares with a
+  confidence per cell, solved by alternating closed-form updates; the fast
+  default solver runs a few conjugate-gradient steps per user (Takacs, Pilaszy
+  and Tikk 2011), batched over all users with numpy and scipy.sparse.
+
+Hyper-parameter defaults were chosen by ``benchmarks/tune_als.py`` on a
+validation split carved from the training data
+(``split.by_time(train, 0.2)`` after ``split.by_time(ds, 0.2)``), never on
+test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import svds
+
+from recsys_helpers.data import Dataset
+from recsys_helpers.models.base import Recommender
+from recsys_helpers.progress import progress
+
+__all__ = ["ALS", "PureSVD"]
+
+
+class PureSVD(Recommender):
+    r"""Top-k recommendation from a truncated SVD of the purchase matrix.
+
+    Model: the binary users x items matrix ``R`` (1 = bought in train, 0 =
+    not), *not* mean-centred, is approximated by its rank-``f`` truncated SVD
+
+    .. math::
+
+        R \approx U_f \Sigma_f V_f^T
+
+    and user ``u`` is scored by the projection of their row onto the top
+    ``f`` item directions (Cremonesi et al. 2010):
+
+    .. math::
+
+        \hat{r}_{u} = r_u V_f V_f^T = (U_f \Sigma_f V_f^T)_{u}
+
+    Loss: the truncated SVD minimises the squared error over *all* cells,
+    missing ones counted as 0, :math:`\|R - \hat{R}\|_F^2` subject to
+    :math:`rank(\hat{R}) \le f` (Eckart-Young); there is no regularisation
+    term: the rank ``f`` is the only knob. Scores are unbounded reals (mostly
+    in [-1, 2] on 0/1 data); only their order matters.
+
+    Args:
+        factors: Rank ``f`` of the truncation, >= 1 (reduced to
+            ``min(n_users, n_items) - 1`` when the matrix is smaller).
+            Default chosen on a validation split carved from train by
+            ``benchmarks/tune_als.py``.
+        random_state: Seed of ARPACK's starting vector (the SVD itself is
+            unique up to signs, which cancel in ``V V^T``).
+
+    Attributes:
+        item_factors_: ``V_f``, shape (n_items, f), orthonormal columns.
+        singular_values_: ``diag(Sigma_f)``, descending.
+    """
+
+    def __init__(self, factors: int = 32, random_state: int = 0) -> None:
+        self.factors = factors
+        self.random_state = random_state
+
+    def _fit(self, train: Dataset) -> None:
+        if self.factors < 1:
+            raise ValueError(f"factors must be >= 1, got {self.factors}.")
+        matrix = self.user_items_
+        k = min(self.factors, min(matrix.shape) - 1)
+        if k < 1:
+            raise ValueError("PureSVD needs at least 2 users and 2 items.")
+        rng = np.random.default_rng(self.random_state)
+        v0 = rng.uniform(-1.0, 1.0, size=min(matrix.shape))
+        _, sigma, vt = svds(matrix, k=k, v0=v0)
+        order = np.argsort(-sigma)
+        self.singular_values_ = sigma[order]
+        self.item_factors_ = np.ascontiguousarray(vt[order].T)
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        projected = self.user_items_[rows] @ self.item_factors_
+        return projected @ self.item_factors_.T
+
+
+class ALS(Recommender):
+    r"""Implicit-feedback matrix factorisation by alternating least squares.
+
+    Model (Hu, Koren and Volinsky 2008): with ``r_ui`` = 1 for a training
+    purchase and 0 otherwise, every cell of the users x items matrix gets a
+    preference and a confidence
+
+    .. math::
+
+        p_{ui} = 1[r_{ui} > 0], \qquad c_{ui} = 1 + \alpha r_{ui}
+
+    and user vectors ``x_u`` and item vectors ``y_i`` (``f`` numbers each)
+    minimise
+
+    .. math::
+
+        L = \sum_{u,i} c_{ui} (p_{ui} - x_u^T y_i)^2
+            + \lambda \Big(\sum_u \|x_u\|^2 + \sum_i \|y_i\|^2\Big)
+
+    over *all* cells, the unbought ones with confidence 1 and target 0. The
+    score is :math:`\hat{p}_{ui} = x_u^T y_i` (unbounded, mostly in [0, 1]).
+
+    Update rule: with ``Y`` fixed, ``L`` is quadratic in each ``x_u``, so
+
+    .. math::
+
+        x_u = (Y^T C^u Y + \lambda I)^{-1} Y^T C^u p(u),
+        \quad Y^T C^u Y = Y^T Y + Y^T (C^u - I) Y
+
+    where ``C^u = diag(c_u)``. ``Y^T Y`` is shared by all users and
+    ``C^u - I`` is non-zero only on the user's ``n_u`` purchases, so building
+    the system costs ``O(n_u f^2)`` instead of ``O(n_items f^2)``. The item
+    update is the same with users and items swapped. One iteration updates
+    all users, then all items; ``L`` never increases with ``solver="exact"``.
+
+    Solvers:
+
+    * ``"cg"`` (default, fast): ``cg_steps`` steps of conjugate gradient on
+      each system, warm-started from the previous iteration's vector
+      (Takacs et al. 2011, as in the ``implicit`` library). The products
+      ``A_u v_u`` of all users are computed together: ``V (Y^T Y + \lambda I)``
+      plus one sparse matrix product for the ``(C^u - I)`` part, so there is
+      no Python loop over users. Cost per iteration ``O(nnz f + n f^2)``.
+    * ``"exact"``: the closed form above, the stacked ``(n, f, f)`` systems
+      built vectorised in chunks of bounded memory and solved by
+      ``np.linalg.solve``. Cost ``O(nnz f^2 + n f^3)``; the lesson's own code
+      reproduces it exactly.
+
+    Both solvers start from the same seeded factors,
+    ``rng = np.random.default_rng(random_state)``, then
+    ``X = 0.01 * rng.standard_normal((n_users, f))`` and
+    ``Y = 0.01 * rng.standard_normal((n_items, f))``. ``"exact"`` computes in
+    float64; ``"cg"`` in float32 (like ``implicit``: half the memory traffic).
+
+    Confidence convention: the ``implicit`` library (0.7) uses ``c_ui =
+    alpha_implicit * r_ui`` on the non-zeros, i.e. ``alpha_implicit = 1 +
+    alpha`` here for 0/1 data (see ``benchmarks/als_vs_implicit.py``).
+
+    Args:
+        factors: Vector length ``f`` >= 1.
+        regularization: ``lambda`` >= 0, the L2 penalty (not scaled by counts).
+        alpha: Confidence slope ``alpha`` >= 0 (0 gives plain weighted-free
+            least squares on the 0/1 matrix).
+        iterations: Alternations (users then items), >= 1.
+        solver: ``"cg"`` or ``"exact"``.
+        cg_steps: Conjugate-gradient steps per update (``solver="cg"``).
+        random_state: Seed of the initial factors.
+
+    Defaults (factors, regularization, alpha, iterations) were chosen by
+    ``benchmarks/tune_als.py`` on validation splits carved from the training
+    data of ``shop`` and ml-latest-small (one setting good on both).
+
+    Attributes:
+        user_factors_: ``X``, shape (n_users, f).
+        item_factors_: ``Y``, shape (n_items, f).
+        loss_: ``L`` after each iteration, shape (iterations,).
+    """
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 10.0,
+        alpha: float = 10.0,
+        iterations: int = 15,
+        solver: str = "cg",
+        cg_steps: int = 3,
+        random_state: int = 0,
+    ) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.solver = solver
+        self.cg_steps = cg_steps
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        if self.factors < 1:
+            raise ValueError(f"factors must be >= 1, got {self.factors}.")
+        if self.regularization < 0 or self.alpha < 0:
+            raise ValueError("regularization and alpha must be >= 0.")
+        if self.iterations < 1 or self.cg_steps < 1:
+            raise ValueError("iterations and cg_steps must be >= 1.")
+        if self.solver not in ("cg", "exact"):
+            raise ValueError(f"solver must be 'cg' or 'exact', not {self.solver!r}.")
+
+    def _fit(self, train: Dataset) -> None:
+        self._check_params()
+        user_items = self.user_items_.astype(np.float64)
+        # C - I on the non-zeros: alpha * r_ui (r_ui = 1 here)
+        cui = sp.csr_matrix(
+            (self.alpha * user_items.data, user_items.indices, user_items.indptr),
+            shape=user_items.shape,
+        )
+        ciu = cui.T.tocsr()
+        ciu.sort_indices()
+        dtype = np.float32 if self.solver == "cg" else np.float64
+        users, items = _Side(cui, dtype), _Side(ciu, dtype)
+        rng = np.random.default_rng(self.random_state)
+        f = self.factors
+        x = (0.01 * rng.standard_normal((user_items.shape[0], f))).astype(dtype)
+        y = (0.01 * rng.standard_normal((user_items.shape[1], f))).astype(dtype)
+        update = _cg_update if self.solver == "cg" else _exact_update
+        losses = []
+        steps = progress(range(self.iterations), desc="ALS", total=self.iterations)
+        for _ in steps:
+            x = update(users, y, x, self.regularization, self.cg_steps)
+            y = update(items, x, y, self.regularization, self.cg_steps)
+            losses.append(als_loss(cui, x, y, self.regularization))
+        self.user_factors_ = x
+        self.item_factors_ = y
+        self.loss_ = np.asarray(losses)
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        return self.user_factors_[rows] @ self.item_factors_.T
+
+
+def als_loss(
+    cui: sp.csr_matrix, x: np.ndarray, y: np.ndarray, regularization: float
+) -> float:
+    r"""The implicit-ALS loss ``L`` without visiting every cell.
+
+    .. math::
+
+        L = \sum_{u,i} s_{ui}^2 + \sum_{(u,i) \in R}
+            \big[c_{ui}(1 - s_{ui})^2 - s_{ui}^2\big]
+            + \lambda (\|X\|_F^2 + \|Y\|_F^2)
+
+    with ``s = X Y^T``; the first sum is ``sum((X^T X) * (Y^T Y))``, so the
+    cost is ``O(nnz f + (n_users + n_items) f^2)``.
+
+    Args:
+        cui: ``C - I`` on the non-zeros (``alpha * r_ui``), users x items CSR.
+        x: User factors (n_users, f).
+        y: Item factors (n_items, f).
+        regularization: ``lambda``.
+
+    Returns:
+        ``L`` as a float (>= 0).
+    """
+    x_nz = np.repeat(x, np.diff(cui.indptr), axis=0)
+    s = np.einsum("nf,nf->n", x_nz, y[cui.indices]).astype(np.float64)
+    conf = 1.0 + cui.data
+    everything = float(np.sum((x.T @ x) * (y.T @ y)))
+    observed = float(np.sum(conf * (1.0 - s) ** 2 - s**2))
+    penalty = regularization * float(np.sum(x * x) + np.sum(y * y))
+    return everything + observed + penalty
+
+
+class _Side:
+    """One side's sparse structure, built once per fit (rows = users or items).
+
+    Holds ``C - I`` on the non-zeros (``alpha * r``) as CSR, the per-row
+    counts for gathering row vectors next to their non-zeros, and a CSR with
+    the same structure whose data is overwritten to scatter weighted sums.
+    """
+
+    def __init__(self, cui: sp.csr_matrix, dtype: type) -> None:
+        self.cui = cui
+        self.counts = np.diff(cui.indptr)
+        self.indices = cui.indices
+        self.weight = cui.data.astype(dtype)  # c_ui - 1 on the non-zeros
+        self.scatter = sp.csr_matrix(
+            (1.0 + self.weight, cui.indices, cui.indptr), shape=cui.shape
+        )
+        self.confidence = self.scatter.data.copy()  # c_ui on the non-zeros
+
+
+def _cg_update(
+    side: _Side,
+    y: np.ndarray,
+    x: np.ndarray,
+    regularization: float,
+    cg_steps: int,
+) -> np.ndarray:
+    """A few conjugate-gradient steps on every row's system, all rows at once.
+
+    Solves ``A_u x_u = b_u`` with ``A_u = Y^T Y + lambda I + Y^T (C^u - I) Y``
+    and ``b_u = Y^T C^u p(u) = sum_{i in R(u)} (1 + alpha r_ui) y_i``, warm
+    started at ``x``. ``A_u v_u`` for all rows is ``V (Y^T Y + lambda I)`` plus
+    a sparse product: no loop over rows.
+    """
+    gram = y.T @ y + regularization * np.eye(y.shape[1], dtype=y.dtype)
+    y_nz = y[side.indices]  # (nnz, f): the other side's vectors, gathered once
+    scatter = side.scatter
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        dots = np.einsum("nf,nf->n", np.repeat(v, side.counts, axis=0), y_nz)
+        scatter.data = side.weight * dots
+        return v @ gram + scatter @ y
+
+    scatter.data = side.confidence
+    b = scatter @ y
+    x = x.copy()
+    r = b - apply(x)
+    p = r.copy()
+    rs_old = np.einsum("uf,uf->u", r, r)
+    for _ in range(cg_steps):
+        ap = apply(p)
+        p_ap = np.einsum("uf,uf->u", p, ap)
+        step = np.divide(rs_old, p_ap, out=np.zeros_like(rs_old), where=p_ap > 0)
+        x += step[:, None] * p
+        r -= step[:, None] * ap
+        rs_new = np.einsum("uf,uf->u", r, r)
+        beta = np.divide(rs_new, rs_old, out=np.zeros_like(rs_new), where=rs_old > 0)
+        p = r + beta[:, None] * p
+        rs_old = rs_new
+    return x
+
+
+def _exact_update(
+    side: _Side,
+    y: np.ndarray,
+    x: np.ndarray,
+    regularization: float,
+    cg_steps: int,
+    max_block: int = 2**22,
+) -> np.ndarray:
+    """Solve every row's system exactly, in chunks of at most ~max_block floats.
+
+    ``x`` and ``cg_steps`` are unused (same signature as :func:`_cg_update`).
+    """
+    cui = side.cui
+    n_rows, f = cui.shape[0], y.shape[1]
+    gram = y.T @ y + regularization * np.eye(f)
+    out = np.empty((n_rows, f))
+    # chunk boundaries: rows whose non-zeros fit in max_block / f^2 outer products
+    budget = max(1, max_block // (f * f))
+    cuts = np.searchsorted(cui.indptr, np.arange(0, cui.nnz + budget, budget))
+    bounds = np.unique(np.concatenate([[0], np.minimum(cuts, n_rows), [n_rows]]))
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        block = cui[start:stop]
+        y_nz = y[block.indices]
+        outer = (block.data[:, None] * y_nz)[:, :, None] * y_nz[:, None, :]
+        segments = sp.csr_matrix(
+            (np.ones(block.nnz), np.arange(block.nnz), block.indptr),
+            shape=(stop - start, block.nnz),
+        )
+        a = (segments @ outer.reshape(block.nnz, f * f)).reshape(-1, f, f) + gram
+        block.data = 1.0 + block.data
+        b = block @ y
+        out[start:stop] = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+    return out

@@ -1,0 +1,341 @@
+"""Unit tests of recsys_helpers.evaluation with hand-computed metric values."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsys_helpers import data, evaluation, metrics, split
+from recsys_helpers.data import Dataset
+from recsys_helpers.models import Popularity
+from recsys_helpers.models.base import Recommender
+
+K = 2
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """5 items, 4 users; user 4 has no training history (cold).
+
+    train: u1 {1, 2}, u2 {1, 3}, u3 {1, 2, 4}     -> counts [3, 2, 1, 1, 0]
+    test:  u1 {3, 5}, u2 {2},    u3 {5}, u4 {1}
+    """
+    train_rows = [(1, 1), (1, 2), (2, 1), (2, 3), (3, 1), (3, 2), (3, 4)]
+    test_rows = [(1, 3), (1, 5), (2, 2), (3, 5), (4, 1)]
+    frame = pd.DataFrame(train_rows + test_rows, columns=["user_id", "item_id"])
+    ds = Dataset.from_frames(
+        frame,
+        items=pd.DataFrame({"item_id": [1, 2, 3, 4, 5]}),
+        users=pd.DataFrame({"user_id": [1, 2, 3, 4]}),
+        name="tiny",
+    )
+    n_train = len(train_rows)
+    train = ds.with_interactions(ds.interactions.iloc[:n_train], "tiny/train", {})
+    test = ds.with_interactions(ds.interactions.iloc[n_train:], "tiny/test", {})
+    return train, test
+
+
+# Popularity top-2 with seen items excluded, ties to the first item:
+#   u1 unseen 3(1) 4(1) 5(0) -> [3, 4], relevant {3, 5}: hits [1, 0]
+#   u2 unseen 2(2) 4(1) 5(0) -> [2, 4], relevant {2}:    hits [1, 0]
+#   u3 unseen 3(1) 5(0)      -> [3, 5], relevant {5}:    hits [0, 1]
+D2 = 1 / math.log2(3)  # discount of rank 2
+EXPECTED = {
+    "precision": [0.5, 0.5, 0.5],
+    "recall": [0.5, 1.0, 1.0],
+    "ndcg": [1 / (1 + D2), 1.0, D2],
+    "map": [0.5, 1.0, 0.5],
+    "mrr": [1.0, 1.0, 0.5],
+    "hit_rate": [1.0, 1.0, 1.0],
+}
+
+
+class SeenFirst(Recommender):
+    """Scores training items highest (+inf), then items in reverse order."""
+
+    def _fit(self, train):
+        self.n_items_ = train.n_items
+
+    def _score(self, rows):
+        scores = np.tile(np.arange(1.0, self.n_items_ + 1), (rows.size, 1))
+        seen = self.user_items_[rows].toarray() > 0
+        scores[seen] = np.inf
+        return scores
+
+
+class StateView(Recommender):
+    """Returns views of its learned score table, to catch writes into it."""
+
+    serves_cold_users = True
+
+    def _fit(self, train):
+        self.table_ = np.tile(np.arange(train.n_items, dtype=float), (train.n_users, 1))
+
+    def _score(self, rows):
+        return self.table_[rows.min() : rows.max() + 1][rows - rows.min()]
+
+
+class ReadOnly(Recommender):
+    """Returns a read-only broadcast view (np.broadcast_to)."""
+
+    serves_cold_users = True
+
+    def _fit(self, train):
+        self.counts_ = self.item_counts_.astype(float)
+
+    def _score(self, rows):
+        return np.broadcast_to(self.counts_, (rows.size, self.counts_.size))
+
+
+# --------------------------------------------------------------- by hand
+def test_per_user_metrics_by_hand(tiny):
+    train, test = tiny
+    model = Popularity().fit(train)
+    frame, top = evaluation.per_user_metrics(model, train, test, k=K)
+    assert frame["user_id"].tolist() == [1, 2, 3]  # user 4 is cold
+    np.testing.assert_array_equal(top, [[2, 3], [1, 3], [2, 4]])  # indices
+    for name, values in EXPECTED.items():
+        np.testing.assert_allclose(frame[name], values, err_msg=name)
+
+
+def test_evaluate_by_hand(tiny):
+    train, test = tiny
+    result = evaluation.evaluate(Popularity(), train, test, k=K)
+    assert result.index.tolist() == ["Popularity"]
+    assert result.index.name == "model"
+    row = result.iloc[0]
+    assert row["users"] == 3
+    for name, values in EXPECTED.items():
+        assert row[f"{name}@{K}"] == pytest.approx(np.mean(values)), name
+        assert row[f"{name}@{K}_low"] <= row[f"{name}@{K}"] + 1e-12
+        assert row[f"{name}@{K}"] <= row[f"{name}@{K}_high"] + 1e-12
+    assert row["ndcg@2"] == pytest.approx((1 / (1 + D2) + 1 + D2) / 3)
+    # recommended items {2, 3, 4, 5} of 5
+    assert row["coverage@2"] == pytest.approx(4 / 5)
+    # novelty counts every user of the id space (4, cold user 4 included):
+    # p_i = (count + 1) / (4 + 1) = [.8, .6, .4, .4, .2]; lists [3,4] [2,4] [3,5]
+    p = {2: 0.6, 3: 0.4, 4: 0.4, 5: 0.2}
+    bits = [-math.log2(p[i]) for i in (3, 4, 2, 4, 3, 5)]
+    assert row["novelty@2"] == pytest.approx(np.mean(bits))
+    assert row["fit_s"] >= 0 and row["recommend_s"] >= 0
+
+
+def test_evaluate_columns(tiny):
+    train, test = tiny
+    result = evaluation.evaluate(Popularity(), train, test, k=K, name="Pop")
+    expected = ["users"]
+    for name in metrics.RANKING_METRICS:
+        expected += [f"{name}@2", f"{name}@2_low", f"{name}@2_high"]
+    expected += ["coverage@2", "novelty@2", "fit_s", "recommend_s"]
+    assert list(result.columns) == expected
+    assert result.index.tolist() == ["Pop"]
+
+
+def test_evaluate_without_fit_uses_the_fitted_model(tiny):
+    train, test = tiny
+    model = Popularity().fit(train)
+    result = evaluation.evaluate(model, train, test, k=K, fit=False)
+    assert result.loc["Popularity", "fit_s"] == 0.0
+    assert result.loc["Popularity", "hit_rate@2"] == 1.0
+
+
+def test_seen_items_are_excluded(tiny):
+    train, test = tiny
+    model = SeenFirst().fit(train)
+    # without exclusion the +inf seen items come first
+    items, _ = model.top_k_rows(np.array([0]), 2, exclude_seen=False)
+    np.testing.assert_array_equal(items, [[0, 1]])
+    frame, top = evaluation.per_user_metrics(model, train, test, k=K)
+    seen = train.to_csr().toarray() > 0
+    for row, user_top in zip(train.user_index(frame.user_id), top, strict=True):
+        assert not seen[row, user_top[user_top >= 0]].any()
+    # unseen in reverse order: u1 [5, 4], u2 [5, 4], u3 [5, 3]
+    np.testing.assert_array_equal(top, [[4, 3], [4, 3], [4, 2]])
+    np.testing.assert_allclose(frame["hit_rate"], [1.0, 0.0, 1.0])
+
+
+def test_scores_of_the_model_are_not_overwritten(tiny):
+    train, test = tiny
+    model = StateView().fit(train)
+    table = model.table_.copy()
+    evaluation.per_user_metrics(model, train, test, k=K)
+    np.testing.assert_array_equal(model.table_, table)
+    # a read-only score array is fine too
+    result = evaluation.evaluate(ReadOnly(), train, test, k=K)
+    popular = evaluation.evaluate(Popularity(), train, test, k=K)
+    assert result["ndcg@2"].iloc[0] == pytest.approx(popular["ndcg@2"].iloc[0])
+
+
+# ---------------------------------------------------------- chunking, users
+@pytest.fixture(scope="module")
+def shop_split():
+    return split.by_time(data.load("shop"), 0.2)
+
+
+def test_chunk_size_does_not_change_results(shop_split):
+    train, test = shop_split
+    model = Popularity().fit(train)
+    one, top_one = evaluation.per_user_metrics(
+        model, train, test, k=10, chunk_size=1
+    )
+    big, top_big = evaluation.per_user_metrics(
+        model, train, test, k=10, chunk_size=512
+    )
+    pd.testing.assert_frame_equal(one, big)
+    np.testing.assert_array_equal(top_one, top_big)
+    seven, _ = evaluation.per_user_metrics(model, train, test, k=10, chunk_size=7)
+    pd.testing.assert_frame_equal(seven, big)
+
+
+def test_chunk_size_must_be_positive(tiny):
+    train, test = tiny
+    model = Popularity().fit(train)
+    with pytest.raises(ValueError, match="chunk_size"):
+        evaluation.per_user_metrics(model, train, test, k=K, chunk_size=0)
+
+
+def test_test_user_rows(tiny):
+    train, test = tiny
+    np.testing.assert_array_equal(evaluation.test_user_rows(train, test), [0, 1, 2])
+    np.testing.assert_array_equal(evaluation.test_user_rows(train, test, "cold"), [3])
+    np.testing.assert_array_equal(
+        evaluation.test_user_rows(train, test, "all"), [0, 1, 2, 3]
+    )
+    with pytest.raises(ValueError, match="users must be"):
+        evaluation.test_user_rows(train, test, "new")
+
+
+def test_cold_users_with_popularity(tiny):
+    train, test = tiny
+    result = evaluation.evaluate(Popularity(), train, test, k=K, users="cold")
+    # user 4 gets [1, 2]; relevant {1}: every metric is 1 except precision 0.5
+    assert result.loc["Popularity", "users"] == 1
+    assert result.loc["Popularity", "ndcg@2"] == pytest.approx(1.0)
+    assert result.loc["Popularity", "precision@2"] == pytest.approx(0.5)
+    assert result.loc["Popularity", "coverage@2"] == pytest.approx(2 / 5)
+    everyone = evaluation.evaluate(Popularity(), train, test, k=K, users="all")
+    assert everyone.loc["Popularity", "users"] == 4
+
+
+def test_cold_users_with_a_model_that_cannot_serve_them(tiny):
+    train, test = tiny
+    with pytest.raises(ValueError, match=r"user\(s\) \[4\] have no training"):
+        evaluation.evaluate(SeenFirst(), train, test, k=K, users="cold")
+
+
+def test_no_users_of_the_kind_raises(shop_split):
+    train, test = shop_split  # by_time leaves no cold test user
+    with pytest.raises(ValueError, match="no cold test users"):
+        evaluation.evaluate(Popularity(), train, test, users="cold")
+
+
+def test_train_and_test_from_different_datasets_raise(tiny):
+    train, _ = tiny
+    toy = data.load("toy")
+    with pytest.raises(ValueError, match="share one id space"):
+        evaluation.evaluate(Popularity(), train, toy, k=K)
+    # same items, other users
+    other = Dataset.from_frames(
+        pd.DataFrame({"user_id": [9], "item_id": [1]}), items=train.items
+    )
+    with pytest.raises(ValueError, match="share one id space"):
+        evaluation.evaluate(Popularity(), train, other, k=K)
+
+
+@pytest.mark.parametrize("k", [0, 6])
+def test_k_outside_catalogue_raises(tiny, k):
+    train, test = tiny
+    with pytest.raises(ValueError, match="k must be between 1 and the 5 items"):
+        evaluation.evaluate(Popularity(), train, test, k=k)
+
+
+def test_compare_sorts_by_ndcg(shop_split):
+    train, test = shop_split
+    board = evaluation.compare(
+        {"worst": SeenFirst(), "Popularity": Popularity()}, train, test
+    )
+    assert board.index.tolist() == ["Popularity", "worst"]
+    assert board["ndcg@10"].is_monotonic_decreasing
+    with pytest.raises(ValueError, match="at least one model"):
+        evaluation.compare({}, train, test)
+
+
+# ---------------------------------------------------------------- bootstrap
+def test_bootstrap_ci_contains_the_mean_and_narrows():
+    rng = np.random.default_rng(0)
+    small = rng.random(50)
+    large = rng.random(5000)
+    low_s, high_s = evaluation.bootstrap_ci(small)
+    low_l, high_l = evaluation.bootstrap_ci(large)
+    assert low_s < small.mean() < high_s
+    assert low_l < large.mean() < high_l
+    assert high_l - low_l < (high_s - low_s) / 5  # ~ 1/sqrt(100) as wide
+    # seeded
+    assert evaluation.bootstrap_ci(small) == (low_s, high_s)
+    assert evaluation.bootstrap_ci(small, seed=1) != (low_s, high_s)
+
+
+def test_bootstrap_ci_of_a_constant_and_errors():
+    assert evaluation.bootstrap_ci(np.full(10, 0.3)) == pytest.approx((0.3, 0.3))
+    with pytest.raises(ValueError, match="empty"):
+        evaluation.bootstrap_ci(np.array([]))
+
+
+def test_bootstrap_ci_level():
+    values = np.random.default_rng(1).random(200)
+    low90, high90 = evaluation.bootstrap_ci(values, level=0.90)
+    low99, high99 = evaluation.bootstrap_ci(values, level=0.99)
+    assert low99 < low90 < high90 < high99
+
+
+def test_paired_bootstrap():
+    a = np.random.default_rng(2).random(100)
+    same = evaluation.paired_bootstrap(a, a.copy())
+    assert same == {"difference": 0.0, "low": 0.0, "high": 0.0}
+    better = evaluation.paired_bootstrap(a + 0.1, a)
+    assert better["difference"] == pytest.approx(0.1)
+    assert better["low"] == pytest.approx(0.1) and better["high"] == pytest.approx(0.1)
+    noisy = evaluation.paired_bootstrap(a, a[::-1])
+    assert noisy["low"] < noisy["difference"] < noisy["high"]
+    with pytest.raises(ValueError, match="same users"):
+        evaluation.paired_bootstrap(a, a[:-1])
+
+
+# ------------------------------------------------------------- leaderboard
+def test_format_leaderboard_strings():
+    results = pd.DataFrame(
+        {
+            "users": [3],
+            "ndcg@10": [0.12345],
+            "ndcg@10_low": [0.1],
+            "ndcg@10_high": [0.15],
+            "recall@10": [0.5],
+            "recall@10_low": [0.25],
+            "recall@10_high": [0.75],
+            "coverage@10": [0.123456],
+            "novelty@10": [7.98765],
+            "fit_s": [1.5],
+            "recommend_s": [0.2],
+        },
+        index=pd.Index(["ItemKNN"], name="model"),
+    )
+    table = evaluation.format_leaderboard(results)
+    assert list(table.columns) == ["recall@10", "ndcg@10", "coverage@10", "novelty@10"]
+    assert table.loc["ItemKNN", "ndcg@10"] == "0.123 [0.100, 0.150]"
+    assert table.loc["ItemKNN", "recall@10"] == "0.500 [0.250, 0.750]"
+    assert table.loc["ItemKNN", "coverage@10"] == 0.123
+    assert table.loc["ItemKNN", "novelty@10"] == 7.988
+    assert table.index.name == "model"
+    two = evaluation.format_leaderboard(results, decimals=2)
+    assert two.loc["ItemKNN", "ndcg@10"] == "0.12 [0.10, 0.15]"
+
+
+def test_format_leaderboard_of_evaluate(tiny):
+    train, test = tiny
+    table = evaluation.format_leaderboard(
+        evaluation.evaluate(Popularity(), train, test, k=K), k=K
+    )
+    assert "fit_s" not in table and "recommend_s" not in table
+    assert table.loc["Popularity", "hit_rate@2"] == "1.000 [1.000, 1.000]"
+    assert table.loc["Popularity", "precision@2"] == "0.500 [0.500, 0.500]"

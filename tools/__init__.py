@@ -1,0 +1,1 @@
+"""Maintainer scripts (lock file and Binder environment)."""
