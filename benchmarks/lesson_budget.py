@@ -1,0 +1,120 @@
+"""Wall time and peak memory of each lesson, against the course's budgets.
+
+Usage::
+
+    python benchmarks/lesson_budget.py [--dataset shop] [--check] notebooks/0*.ipynb
+
+Each notebook is executed headless (as ``make run`` does) in a fresh process;
+peak memory is the largest resident set of that process tree (the kernel),
+read from ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process per notebook.
+Budgets (DESIGN.md): 60 s per lesson (lesson 00: 30 s, two-tower: 90 s),
+1.5 GB per lesson (lesson 00: 1 GB), the whole course under 4 minutes.
+``--check`` exits non-zero when a budget is exceeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE_BUDGET_S = 240.0
+
+
+def budget(name: str) -> tuple[float, float]:
+    """(seconds, megabytes) allowed for a lesson."""
+    if name.startswith("00_"):
+        return 30.0, 1024.0
+    if "two_tower" in name:
+        return 90.0, 1536.0
+    return 60.0, 1536.0
+
+
+def measure_one(notebook: Path) -> dict[str, float]:
+    """Execute one notebook in a child process; wall seconds and peak MB."""
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "recsys_helpers.notebook_runner",
+                "--output-dir",
+                out,
+                str(notebook),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"seconds": seconds, "peak_mb": peak_kb / 1024}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--dataset", default="shop")
+    parser.add_argument("--check", action="store_true", help="fail over budget")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:  # wrapper mode: a fresh process per notebook isolates rusage
+        print(json.dumps(measure_one(args.one)))
+        return 0
+    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    env = {**os.environ, "RECSYS_DATASET": args.dataset}
+    rows, over = [], []
+    print(f"dataset: {args.dataset}, cores: {os.cpu_count()}")
+    print("| lesson | wall s (budget) | peak MB (budget) |\n|---|---|---|")
+    for notebook in notebooks:
+        result = subprocess.run(
+            [sys.executable, __file__, "--one", str(notebook)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode:
+            print(f"| {notebook.name} | FAILED | |\n{result.stderr[-2000:]}")
+            over.append(f"{notebook.name} failed")
+            continue
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        seconds_budget, mb_budget = budget(notebook.name)
+        flags = ""
+        if figures["seconds"] > seconds_budget:
+            flags += " over time"
+        if figures["peak_mb"] > mb_budget:
+            flags += " over memory"
+            over.append(f"{notebook.name}: {figures['peak_mb']:.0f} MB")
+        print(
+            f"| {notebook.stem} | {figures['seconds']:.1f} ({seconds_budget:.0f}) "
+            f"| {figures['peak_mb']:.0f} ({mb_budget:.0f}) |{flags}"
+        )
+        rows.append({"lesson": notebook.stem, **figures, "flags": flags.strip()})
+    total = sum(r["seconds"] for r in rows)
+    print(f"\ncourse total: {total:.1f} s (budget {COURSE_BUDGET_S:.0f} s)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(
+                {"dataset": args.dataset, "lessons": rows, "total_s": total}, indent=2
+            )
+        )
+    # Time budgets are reported, not enforced: a shared machine's timings flake.
+    if args.check and over:
+        print("over the memory budget or failed: " + "; ".join(over))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
