@@ -92,7 +92,7 @@ def random(
         ds: The dataset.
         test_fraction: Fraction f of each user's interactions held out.
         seed: Seed of the shuffle.
-        drop_cold: Drop test rows of items absent from train.
+        drop_cold: Drop test rows of users or items absent from train.
 
     Returns:
         ``(train, test)``.
@@ -116,7 +116,7 @@ def by_time(
     Args:
         ds: The dataset; needs a ``timestamp`` column.
         test_fraction: Fraction f of each user's interactions held out.
-        drop_cold: Drop test rows of items absent from train.
+        drop_cold: Drop test rows of users or items absent from train.
 
     Returns:
         ``(train, test)``.
@@ -133,7 +133,7 @@ def leave_last_out(ds: Dataset, drop_cold: bool = True) -> tuple[Dataset, Datase
 
     Args:
         ds: The dataset; needs a ``timestamp`` column.
-        drop_cold: Drop test rows of items absent from train.
+        drop_cold: Drop test rows of users or items absent from train.
 
     Returns:
         ``(train, test)``.
@@ -169,7 +169,10 @@ def global_time(
     cutoff = int(np.quantile(times.to_numpy(), 1.0 - test_fraction, method="higher"))
     is_test = times >= cutoff
     if is_test.all() or not is_test.any():
-        raise ValueError("global_time: all timestamps are equal; cannot cut.")
+        raise ValueError(
+            "global_time: the cut-off leaves train or test empty (too few distinct"
+            " timestamps); use a smaller test_fraction or split.by_time."
+        )
     train, test = _finish(ds, is_test, f"global_time({test_fraction})", drop_cold)
     return train, test.with_interactions(
         test.interactions, test.name, {**test.info, "cutoff": cutoff}

@@ -322,9 +322,9 @@ def test_int_interactions_with_str_catalogue_raise():
 
 def test_duplicate_catalogue_ids_raise():
     interactions = pd.DataFrame({"user_id": [1], "item_id": [1]})
-    with pytest.raises(ValueError, match="items.item_id has duplicate ids"):
+    with pytest.raises(ValueError, match=r"items\.item_id has duplicate ids"):
         Dataset.from_frames(interactions, pd.DataFrame({"item_id": [1, 2, 1]}))
-    with pytest.raises(ValueError, match="users.user_id has duplicate ids"):
+    with pytest.raises(ValueError, match=r"users\.user_id has duplicate ids"):
         Dataset.from_frames(interactions, users=pd.DataFrame({"user_id": [1, 1]}))
 
 
@@ -349,7 +349,9 @@ def test_non_numeric_rating_raises():
 
 @pytest.mark.parametrize("bad", [["a", "b"], [1.0, np.nan]])
 def test_bad_timestamps_raise(bad):
-    interactions = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 1], "timestamp": bad})
+    interactions = pd.DataFrame(
+        {"user_id": [1, 2], "item_id": [1, 1], "timestamp": bad}
+    )
     with pytest.raises(ValueError, match="timestamp"):
         Dataset.from_frames(interactions)
 
@@ -386,7 +388,9 @@ def test_mistyped_id_error_names_the_offending_id(toy):
 
 
 def test_numbers_for_string_ids_raise():
-    ds = Dataset.from_frames(pd.DataFrame({"user_id": ["a", "1"], "item_id": ["x", "y"]}))
+    ds = Dataset.from_frames(
+        pd.DataFrame({"user_id": ["a", "1"], "item_id": ["x", "y"]})
+    )
     with pytest.raises(TypeError, match="did you mean '1'"):
         ds.user_index(1)
     with pytest.raises(TypeError, match="ids are strings"):

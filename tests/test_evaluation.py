@@ -5,11 +5,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from recsys_helpers import data, evaluation, metrics, split
 from recsys_helpers.data import Dataset
 from recsys_helpers.models import Popularity
-from recsys_helpers.models.base import Recommender
+from recsys_helpers.models.base import Recommender, _top_k
 
 K = 2
 
@@ -176,12 +179,8 @@ def shop_split():
 def test_chunk_size_does_not_change_results(shop_split):
     train, test = shop_split
     model = Popularity().fit(train)
-    one, top_one = evaluation.per_user_metrics(
-        model, train, test, k=10, chunk_size=1
-    )
-    big, top_big = evaluation.per_user_metrics(
-        model, train, test, k=10, chunk_size=512
-    )
+    one, top_one = evaluation.per_user_metrics(model, train, test, k=10, chunk_size=1)
+    big, top_big = evaluation.per_user_metrics(model, train, test, k=10, chunk_size=512)
     pd.testing.assert_frame_equal(one, big)
     np.testing.assert_array_equal(top_one, top_big)
     seven, _ = evaluation.per_user_metrics(model, train, test, k=10, chunk_size=7)
@@ -339,3 +338,140 @@ def test_format_leaderboard_of_evaluate(tiny):
     assert "fit_s" not in table and "recommend_s" not in table
     assert table.loc["Popularity", "hit_rate@2"] == "1.000 [1.000, 1.000]"
     assert table.loc["Popularity", "precision@2"] == "0.500 [0.500, 0.500]"
+
+
+# ------------------------------------------- ranking: models.base.Recommender
+class Fixed(Recommender):
+    """Scores given by a fixed table (users x items), for ranking tests."""
+
+    serves_cold_users = True
+
+    def __init__(self, table=None):
+        self.table = table
+
+    def _fit(self, train):
+        self.table_ = np.asarray(self.table, dtype=float)
+
+    def _score(self, rows):
+        return self.table_[rows]
+
+
+@pytest.fixture
+def board():
+    # 2 users x 5 items; user 1 bought item 30, user 2 bought 10, 20, 30, 40
+    interactions = pd.DataFrame(
+        {"user_id": [1, 2, 2, 2, 2], "item_id": [30, 10, 20, 30, 40]}
+    )
+    items = pd.DataFrame({"item_id": [50, 40, 30, 20, 10]})
+    return Dataset.from_frames(interactions, items=items)
+
+
+def test_recommend_breaks_ties_by_item_order(board):
+    # all items tie: the catalogue order (50, 40, 30, 20, 10) decides
+    model = Fixed(np.ones((2, 5))).fit(board)
+    recs = model.recommend(1, n=3)
+    assert recs.to_dict("list") == {
+        "user_id": [1, 1, 1],
+        "item_id": [50, 40, 20],  # 30 was bought
+        "score": [1.0, 1.0, 1.0],
+        "rank": [1, 2, 3],
+    }
+    model = Fixed(np.array([[0, 2, 1, 2, 0], [0] * 5])).fit(board)
+    assert model.recommend(1, n=4).item_id.tolist() == [40, 20, 50, 10]
+    assert model.recommend(1, n=2, exclude_seen=False).item_id.tolist() == [40, 20]
+
+
+def test_recommend_pads_when_few_unseen_items(board):
+    model = Fixed(np.arange(10.0).reshape(2, 5)).fit(board)
+    recs = model.recommend([2, 1], n=5)
+    # user 2 has only item 50 unseen; user 1 has four
+    assert recs.user_id.tolist() == [2, 1, 1, 1, 1]
+    assert recs.item_id.tolist() == [50, 10, 20, 40, 50]
+    assert recs["rank"].tolist() == [1, 1, 2, 3, 4]
+    items, scores = model.top_k_rows(np.array([1]), 3)
+    np.testing.assert_array_equal(items, [[0, -1, -1]])
+    np.testing.assert_array_equal(scores, [[5.0, -np.inf, -np.inf]])
+
+
+def test_recommend_with_infinite_scores(board):
+    table = np.array([[np.inf, -np.inf, 1, 2, np.inf], [0] * 5])
+    model = Fixed(table).fit(board)
+    # +inf is the best score (ties by item order); -inf is never recommended
+    assert model.recommend(1, n=5).item_id.tolist() == [50, 10, 20]
+    items, _ = model.top_k_rows(np.array([0]), 2)
+    np.testing.assert_array_equal(items, [[0, 4]])
+
+
+def test_recommend_rejects_bad_users_and_n(board):
+    model = Fixed(np.ones((2, 5))).fit(board)
+    with pytest.raises(TypeError, match="did you mean user_id == 1"):
+        model.recommend("1")
+    with pytest.raises(KeyError, match="unknown user"):
+        model.score([3])
+    with pytest.raises(ValueError, match="k must be between"):
+        model.recommend(1, n=6)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Fixed(np.ones((2, 5))).recommend(1)
+    with pytest.raises(TypeError, match="Dataset"):
+        Fixed(np.ones((2, 5))).fit(board.interactions)
+
+
+def test_nan_scores_raise(board):
+    table = np.ones((2, 5))
+    table[1, 3] = np.nan
+    model = Fixed(table).fit(board)
+    np.testing.assert_array_equal(model.score(1), np.ones((1, 5)))
+    with pytest.raises(RuntimeError, match="NaN scores"):
+        model.score(2)
+    with pytest.raises(RuntimeError, match="NaN scores"):
+        model.recommend([1, 2], n=2)
+
+
+def test_wrong_score_shape_raises(board):
+    model = Fixed(np.ones((2, 4))).fit(board)
+    with pytest.raises(RuntimeError, match=r"_score returned \(1, 4\)"):
+        model.score(1)
+
+
+def test_score_returns_a_copy(board):
+    model = Fixed(np.ones((2, 5))).fit(board)
+    model.score([1, 2])[:] = 7.0
+    np.testing.assert_array_equal(model.table_, np.ones((2, 5)))
+
+
+def _reference_top_k(scores, k):
+    items = np.full((scores.shape[0], k), -1)
+    values = np.full((scores.shape[0], k), -np.inf)
+    for row, s in enumerate(scores):
+        order = [i for i in np.argsort(-s, kind="stable") if s[i] > -np.inf][:k]
+        items[row, : len(order)] = order
+        values[row, : len(order)] = s[order]
+    return items, values
+
+
+matrices = st.tuples(st.integers(1, 6), st.integers(1, 9)).flatmap(
+    lambda shape: hnp.arrays(
+        np.float64,
+        shape,
+        elements=st.sampled_from([0.0, 1.0, 2.0, 2.5, -1.0, np.inf, -np.inf]),
+    )
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scores=matrices, data=st.data())
+def test_top_k_matches_a_stable_argsort(scores, data):
+    k = data.draw(st.integers(1, scores.shape[1]), label="k")
+    items, values = _top_k(scores.copy(), k)
+    ref_items, ref_values = _reference_top_k(scores, k)
+    np.testing.assert_array_equal(items, ref_items)
+    np.testing.assert_array_equal(values, ref_values)
+
+
+def test_top_k_on_a_large_random_matrix():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 20, size=(50, 300)).astype(float)  # many ties
+    items, values = _top_k(scores, 10)
+    ref_items, ref_values = _reference_top_k(scores, 10)
+    np.testing.assert_array_equal(items, ref_items)
+    np.testing.assert_array_equal(values, ref_values)
