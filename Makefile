@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 SOLUTIONS := $(sort $(wildcard notebooks/solutions/*.ipynb))
 
-.PHONY: help install lab run notebooks test lint format unit nbval bench lock clean
+.PHONY: help install lab run notebooks test test-real lint format unit nbval bench lock clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -49,9 +49,22 @@ nbval: $(STAMP)  ## Execute every notebook and compare it with its stored output
 
 test: lint unit nbval  ## ruff + unit tests + nbval over every notebook.
 
-bench: $(STAMP)  ## Wall time and peak memory of every lesson, evaluation timings.
-	$(BIN)/python benchmarks/lesson_budget.py $(NOTEBOOKS)
-	$(BIN)/python benchmarks/evaluation_speed.py
+REAL := movielens-latest-small
+
+test-real: $(STAMP)  ## Every lesson on MovieLens (RECSYS_DATA_DIR): no errors, < 1.5 GB, models beat Popularity.
+	RECSYS_DATASET=$(REAL) $(BIN)/python benchmarks/lesson_budget.py --dataset $(REAL) --check $(NOTEBOOKS)
+	$(BIN)/python benchmarks/leaderboard.py --dataset $(REAL) --gate
+
+BENCH_VENV := .venv-bench
+
+$(BENCH_VENV)/.installed: requirements-lock.txt pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-lock.txt "implicit==0.7.3"
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+bench: $(BENCH_VENV)/.installed  ## Benchmark report (lessons, leaderboards, ALS vs implicit) -> build/bench/REPORT.md
+	$(BENCH_VENV)/bin/python benchmarks/report.py --output build/bench/REPORT.md
 
 lock: $(STAMP)  ## Re-solve requirements-lock.txt (all platforms) and environment.yml.
 	$(BIN)/python -m pip install --quiet "uv>=0.5"
