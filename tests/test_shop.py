@@ -95,13 +95,14 @@ def test_tastes_concentrate_on_few_categories(shop):
 
 
 def test_cross_category_habits_exist(bought):
-    # buying a TV creates demand for a soundbar; shoes do not
+    # Buying a TV creates demand for a soundbar; shoes do not. Unrelated pairs
+    # still show a lift a little above 1, because heavy buyers buy everything.
+    controls = [("Shoes", "Soundbar"), ("Novel", "Soundbar"), ("Shoes", "Beans")]
+    control_lift = max(_lift(bought, source, target) for source, target in controls)
+    assert control_lift < 1.35
     assert _lift(bought, "Television", "Soundbar") > 1.6
     for source, target, _ in HABITS:
-        assert _lift(bought, source, target) > 1.2, (source, target)
-    controls = [("Shoes", "Soundbar"), ("Novel", "Soundbar"), ("Shoes", "Beans")]
-    for source, target in controls:
-        assert _lift(bought, source, target) < 1.2, (source, target)
+        assert _lift(bought, source, target) > control_lift + 0.15, (source, target)
 
 
 def test_habit_pairs_share_no_tag_word(shop):

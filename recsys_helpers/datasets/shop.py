@@ -169,7 +169,7 @@ def _tastes(n_users: int, items: pd.DataFrame, rng: np.random.Generator) -> np.n
     within = np.empty((n_users, len(subs)))
     for c in range(len(cats)):
         members = np.flatnonzero(sub_cat == c)
-        within[:, members] = rng.dirichlet(np.full(members.size, 0.7), size=n_users)
+        within[:, members] = rng.dirichlet(np.full(members.size, 0.3), size=n_users)
     interest = cat_interest[:, sub_cat] * within
     habit = np.zeros((len(subs), len(subs)))
     for source, target, strength in HABITS:
@@ -204,7 +204,7 @@ def make_shop(n_users: int = 1000, n_items: int = 400, seed: int = 7) -> ShopFra
 
     interest = _tastes(n_users, items, rng)
     brand_taste = rng.dirichlet(np.full(len(brands), 0.3), size=n_users)
-    appeal = rng.lognormal(0.0, 1.4, size=len(items))
+    appeal = rng.lognormal(0.0, 1.2, size=len(items))
     affinity = (
         interest[:, item_sub]
         * (brand_taste[:, item_brand] * len(brands)) ** 0.5
