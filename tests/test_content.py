@@ -161,3 +161,8 @@ def test_beats_popularity_on_shop_by_time():
     )
     ndcg = results["ndcg@10"]
     assert ndcg["ContentBased"] > ndcg["Popularity"] + 0.01
+    per_user = [
+        evaluation.per_user_metrics(model.fit(train), train, test)[0]["ndcg"]
+        for model in (ContentBased(), Popularity())
+    ]
+    assert evaluation.paired_bootstrap(*per_user)["low"] > 0
