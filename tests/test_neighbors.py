@@ -150,11 +150,10 @@ def _cosine(x, s):
     return sim
 
 
-def _keep_top_k(sim, k):
-    best = np.argsort(-sim, axis=1, kind="stable")[:, :k]
-    out = np.zeros_like(sim)
-    np.put_along_axis(out, best, np.take_along_axis(sim, best, axis=1), axis=1)
-    return np.where(out > 0, out, 0.0)
+def _explain(user_items, similarity, item, n):
+    contribution = user_items * similarity[:, item]
+    order = np.argsort(-contribution, kind="stable")[:n]
+    return order[contribution[order] > 0]
 
 
 def _rank_unseen(scores, seen, n):
@@ -185,7 +184,11 @@ def _stub(*args):
             _cosine,
             lambda x, s: _cosine(x, 0.0),  # forgets the shrinkage
         ),
-        (lesson02.check_keep_top_k, _keep_top_k, lambda sim, k: _keep_top_k(sim, 1)),
+        (
+            lesson02.check_explain,
+            _explain,
+            lambda user_items, sim, item, n: _explain(user_items, sim.T, item, n),
+        ),
         (
             lesson02.check_rank_unseen,
             _rank_unseen,
@@ -201,3 +204,13 @@ def test_exercise_checks(check, solution, wrong, capsys):
     assert "not yet" in capsys.readouterr().out
     assert not check(_stub)
     assert "Hint" in capsys.readouterr().out
+
+
+def test_neighbourhoods_nest():
+    # the top-3 are the top-3 of the top-10: the lesson's sweep cuts once-computed
+    # similarities down instead of recomputing them
+    rng = np.random.default_rng(1)
+    x = sp.csr_matrix((rng.random((80, 30)) < 0.2).astype(float))
+    top10 = nb.cosine_top_k(x, x, neighbors=10, shrinkage=1.0).toarray()
+    top3 = nb.cosine_top_k(x, x, neighbors=3, shrinkage=1.0).toarray()
+    np.testing.assert_array_equal(nb._keep_top_k(top10, 3).toarray(), top3)

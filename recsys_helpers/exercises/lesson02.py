@@ -15,8 +15,8 @@ from recsys_helpers.exercises._core import run_check
 
 __all__ = [
     "check_cosine_with_shrinkage",
+    "check_explain",
     "check_jaccard",
-    "check_keep_top_k",
     "check_rank_unseen",
 ]
 
@@ -80,8 +80,8 @@ def check_cosine_with_shrinkage(
 ) -> bool:
     """Exercise 1: row-row cosine similarity with shrinkage, diagonal 0.
 
-    ``cosine_with_shrinkage(X, s)`` takes a 0/1 matrix X (rows = users, or
-    items if you pass X.T) and returns the (n_rows, n_rows) matrix with
+    ``cosine_with_shrinkage(x, s)`` takes a 0/1 matrix x (rows = users, or
+    items if you pass x.T) and returns the (n_rows, n_rows) matrix with
     sim(a, b) = |a ∩ b| / (sqrt(|a| |b|) + s) off the diagonal and 0 on it.
     """
 
@@ -97,7 +97,7 @@ def check_cosine_with_shrinkage(
             )
             expected = _pairwise(matrix, _cosine(shrinkage))
             assert np.allclose(np.diag(got), 0), "the diagonal must be 0."
-            assert np.array_equal(matrix, before), "do not modify X."
+            assert np.array_equal(matrix, before), "do not modify x."
             if not np.allclose(got, expected, atol=1e-9):
                 a, b = np.unravel_index(np.abs(got - expected).argmax(), got.shape)
                 raise AssertionError(
@@ -107,44 +107,56 @@ def check_cosine_with_shrinkage(
 
     return run_check(
         "Exercise 1 (cosine with shrinkage)",
-        "the overlaps are X @ X.T and the counts X.sum(axis=1); divide by "
+        "the overlaps are x @ x.T and the counts x.sum(axis=1); divide by "
         "np.sqrt(np.outer(counts, counts)) + s where that is positive, then "
         "set the diagonal to 0 with np.fill_diagonal.",
         test,
     )
 
 
-def check_keep_top_k(keep_top_k: Callable[[np.ndarray, int], np.ndarray]) -> bool:
-    """Exercise 2: keep each row's k largest positive similarities, zero the rest.
+def check_explain(
+    explain: Callable[[np.ndarray, np.ndarray, int, int], np.ndarray],
+) -> bool:
+    """Exercise 2: "because you bought ..." for an item-kNN recommendation.
 
-    ``keep_top_k(sim, k)`` returns a new array shaped like ``sim``.
+    ``explain(user_items, similarity, item, n)`` takes one user's 0/1 row over
+    the items, the item x item similarity matrix of item-kNN (row j holds
+    sim(j, .) for j's kept neighbours, 0 elsewhere), a recommended item and
+    n. It returns the indices of at most n items j the user has, with
+    sim(j, item) > 0, largest contribution first: their contributions add up
+    to the item's score, so they are its explanation.
     """
 
     def test() -> None:
-        rng = np.random.default_rng(3)
-        sim = rng.random((7, 10))
-        sim[rng.random(sim.shape) < 0.3] = 0.0
-        sim[2] = 0.0
-        sim[2, [4, 8]] = [0.5, 0.25]  # fewer than k positive values
-        for k in (1, 3, 10):
-            before = sim.copy()
-            got = _as_array(keep_top_k(sim, k), sim.shape, "the result")
-            assert np.array_equal(sim, before), "return a new array; keep sim."
-            for r, row in enumerate(sim):
-                top = sorted(np.flatnonzero(row > 0), key=lambda c, r=r: -sim[r, c])
-                expected = np.zeros_like(row)
-                expected[top[:k]] = row[top[:k]]
-                assert np.allclose(got[r], expected), (
-                    f"with k={k}, row {r} should keep columns {sorted(top[:k])} "
-                    f"with their values, got non-zeros at "
-                    f"{np.flatnonzero(got[r]).tolist()}."
-                )
+        rng = np.random.default_rng(6)
+        n_items = 10
+        similarity = rng.permutation(n_items * n_items).reshape(n_items, -1) + 1.0
+        similarity /= similarity.max()
+        similarity[rng.random(similarity.shape) < 0.4] = 0.0
+        np.fill_diagonal(similarity, 0.0)
+        user_items = (rng.random(n_items) < 0.5).astype(np.float64)
+        user_items[[0, 1, 2, 3]] = [1, 1, 1, 0]
+        for item, n in ((3, 3), (3, 10), (5, 1), (9, 2)):
+            got = np.asarray(
+                explain(user_items.copy(), similarity.copy(), item, n)
+            ).ravel()
+            owned = [j for j in range(n_items) if user_items[j] > 0]
+            voters = [j for j in owned if similarity[j, item] > 0]
+            expected = sorted(voters, key=lambda j: -similarity[j, item])[:n]
+            assert set(got.tolist()) <= set(owned), (
+                f"item {item}: {sorted(set(got.tolist()) - set(owned))} are not "
+                "items the user has."
+            )
+            assert got.tolist() == expected, (
+                f"explaining item {item} with n={n}: expected {expected} "
+                f"(the user's items j by sim(j, {item}), largest first, only "
+                f"positive), got {got.tolist()}."
+            )
 
     return run_check(
-        "Exercise 2 (keep the top-k neighbours)",
-        "np.argsort(-sim, axis=1)[:, :k] gives each row's k best columns; copy "
-        "those values into np.zeros_like(sim) with np.take_along_axis / "
-        "np.put_along_axis, and keep only positive ones.",
+        "Exercise 2 (explain a recommendation)",
+        "the contribution of each item j is user_items[j] * similarity[j, item]: "
+        "sort the positive ones with np.argsort(-contribution) and keep n.",
         test,
     )
 
@@ -189,8 +201,8 @@ def check_rank_unseen(
 def check_jaccard(jaccard: Callable[[np.ndarray], np.ndarray]) -> bool:
     """Exercise 4: Jaccard similarity between rows, diagonal 0.
 
-    ``jaccard(X)`` returns sim(a, b) = |a ∩ b| / |a ∪ b| for every pair of
-    rows of the 0/1 matrix X (0 when both rows are empty, 0 on the diagonal).
+    ``jaccard(x)`` returns sim(a, b) = |a ∩ b| / |a ∪ b| for every pair of
+    rows of the 0/1 matrix x (0 when both rows are empty, 0 on the diagonal).
     """
 
     def test() -> None:
@@ -211,7 +223,7 @@ def check_jaccard(jaccard: Callable[[np.ndarray], np.ndarray]) -> bool:
 
     return run_check(
         "Exercise 4 (Jaccard similarity)",
-        "|a ∪ b| = |a| + |b| - |a ∩ b|: with overlap = X @ X.T and counts = "
-        "X.sum(axis=1), the union is counts[:, None] + counts[None, :] - overlap.",
+        "|a ∪ b| = |a| + |b| - |a ∩ b|: with overlap = x @ x.T and counts = "
+        "x.sum(axis=1), the union is counts[:, None] + counts[None, :] - overlap.",
         test,
     )

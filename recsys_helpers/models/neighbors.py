@@ -94,10 +94,11 @@ def cosine_top_k(
 
 def _keep_top_k(block: np.ndarray, k: int) -> sp.csr_matrix:
     """Each row's k largest positive entries (and any tied with the k-th)."""
-    if k < block.shape[1]:
-        kth = -np.partition(-block, k - 1, axis=1)[:, k - 1 : k]
-        block = np.where(block >= kth, block, 0.0)
-    return sp.csr_matrix(np.where(block > 0, block, 0.0))
+    kth = (
+        -np.partition(-block, k - 1, axis=1)[:, k - 1 : k] if k < block.shape[1] else 0
+    )
+    rows, cols = np.nonzero((block >= kth) & (block > 0))
+    return sp.csr_matrix((block[rows, cols], (rows, cols)), shape=block.shape)
 
 
 class ItemKNN(Recommender):
@@ -120,13 +121,19 @@ class ItemKNN(Recommender):
     Args:
         neighbors: k, neighbours kept per item (>= 1). Small k keeps only
             strong evidence; large k adds weak, popular co-occurrences.
+            Default 10.
         shrinkage: s >= 0; damps similarities resting on few shared users.
+            Default 20.
+
+    The defaults are the best grid cell on validation nDCG@10, averaged over
+    ``shop`` and ``movielens-latest-small`` relative to each one's best
+    (0.996 of best; ``benchmarks/tune_neighbors.py``).
 
     Attributes:
         similarity_: CSR (n_items, n_items), row j = sim(j, ·) over N_k(j).
     """
 
-    def __init__(self, neighbors: int = 50, shrinkage: float = 10.0) -> None:
+    def __init__(self, neighbors: int = 10, shrinkage: float = 20.0) -> None:
         self.neighbors = neighbors
         self.shrinkage = shrinkage
 
@@ -160,14 +167,19 @@ class UserKNN(Recommender):
     outranks one bought by a single distant one.
 
     Args:
-        neighbors: k, neighbours kept per user (>= 1).
+        neighbors: k, neighbours kept per user (>= 1). Default 50.
         shrinkage: s >= 0; damps similarities resting on few shared items.
+            Default 50.
+
+    The defaults are the best grid cell on validation nDCG@10, averaged over
+    ``shop`` and ``movielens-latest-small`` relative to each one's best
+    (0.990 of best; ``benchmarks/tune_neighbors.py``).
 
     Attributes:
         similarity_: CSR (n_users, n_users), row u = sim(u, ·) over N_k(u).
     """
 
-    def __init__(self, neighbors: int = 50, shrinkage: float = 10.0) -> None:
+    def __init__(self, neighbors: int = 50, shrinkage: float = 50.0) -> None:
         self.neighbors = neighbors
         self.shrinkage = shrinkage
 
