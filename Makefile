@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 SOLUTIONS := $(sort $(wildcard notebooks/solutions/*.ipynb))
 
-.PHONY: help install lab run notebooks test test-real lint format unit nbval bench lock clean
+.PHONY: help install lab run notebooks test test-real test-browser lint format unit nbval bench lock clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -54,6 +54,10 @@ REAL := movielens-latest-small
 test-real: $(STAMP)  ## Every lesson on MovieLens (RECSYS_DATA_DIR): no errors, < 1.5 GB, models beat Popularity.
 	RECSYS_DATASET=$(REAL) $(BIN)/python benchmarks/lesson_budget.py --dataset $(REAL) --check $(NOTEBOOKS)
 	$(BIN)/python benchmarks/leaderboard.py --dataset $(REAL) --gate
+
+test-browser: $(STAMP)  ## Every lesson run in JupyterLab in headless Chromium (installs Debian's chromium if missing).
+	bash tools/install_chromium.sh
+	RECSYS_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -v -s
 
 BENCH_VENV := .venv-bench
 
