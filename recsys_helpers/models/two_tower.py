@@ -34,6 +34,7 @@ default) because the training step uses ``tf.GradientTape``.
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -59,9 +60,7 @@ def _keras() -> Any:
     return keras
 
 
-def item_features(
-    tags: Any, max_features: int = 1000
-) -> tuple[np.ndarray, Any]:
+def item_features(tags: Any, max_features: int = 1000) -> tuple[np.ndarray, Any]:
     """TF-IDF vectors of item texts, one L2-normalised row per item.
 
     Args:
@@ -92,11 +91,13 @@ def user_features(user_items: sp.csr_matrix, item_vectors: np.ndarray) -> np.nda
         item_vectors: (n_items, n_words) item features.
 
     Returns:
-        float32 array (n_users, n_words).
+        Array (n_users, n_words).
     """
     counts = np.asarray(user_items.sum(axis=1)).ravel()
-    scale = sp.diags(1.0 / np.maximum(counts, 1.0))
-    profiles = np.asarray(scale @ user_items @ item_vectors, dtype=np.float32)
+    profiles = (
+        np.asarray(user_items @ item_vectors, dtype=np.float32)
+        / np.maximum(counts, 1)[:, None]
+    )
     norms = np.linalg.norm(profiles, axis=1, keepdims=True)
     return profiles / np.maximum(norms, 1e-12)
 
@@ -126,9 +127,7 @@ def in_batch_softmax_loss(
     logits = ops.matmul(query, ops.transpose(candidates)) / temperature
     logits = logits - ops.expand_dims(log_q, 0)
     positions = ops.arange(ops.shape(item_ids)[0])
-    diagonal = ops.equal(
-        ops.expand_dims(positions, 1), ops.expand_dims(positions, 0)
-    )
+    diagonal = ops.equal(ops.expand_dims(positions, 1), ops.expand_dims(positions, 0))
     same_item = ops.equal(ops.expand_dims(item_ids, 1), ops.expand_dims(item_ids, 0))
     hits = ops.logical_and(same_item, ops.logical_not(diagonal))
     logits = ops.where(hits, ops.full_like(logits, -1e9), logits)
@@ -286,9 +285,9 @@ class TwoTower(Recommender):
         self,
         embedding_dim: int = 64,
         hidden_units: int = 128,
-        temperature: float = 0.05,
-        epochs: int = 10,
-        batch_size: int = 512,
+        temperature: float = 0.2,
+        epochs: int = 5,
+        batch_size: int = 1024,
         learning_rate: float = 0.005,
         logq_correction: bool = True,
         use_features: bool = True,
@@ -315,6 +314,7 @@ class TwoTower(Recommender):
                 "embedding_dim, hidden_units, epochs and batch_size must be >= 1."
             )
         keras = _keras()
+        gc.collect()  # Keras models hold reference cycles: free earlier ones now
         keras.utils.set_random_seed(self.random_state)
         item_x = user_x = None
         if self.use_features:
