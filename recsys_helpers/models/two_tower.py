@@ -48,8 +48,14 @@ __all__ = ["TwoTower", "in_batch_softmax_loss", "item_features", "user_features"
 
 
 def _keras() -> Any:
-    """Import Keras (TensorFlow backend) with TensorFlow's C++ logs silenced."""
+    """Import Keras (TensorFlow backend) with TensorFlow's C++ logs silenced.
+
+    oneDNN's CPU kernels are switched off unless the user chose otherwise: they
+    change the last bits of results from one CPU type to another (and log a
+    line saying so), and on models this small they bring no speed.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import keras
 
     if keras.backend.backend() != "tensorflow":
