@@ -50,7 +50,7 @@ def test_popularity_serves_cold_users_others_refuse():
 def test_random_is_uniform_and_seeded():
     ds = data.load("shop")
     scores = Random(random_state=1).fit(ds).score(ds.user_ids[:50])
-    assert 0.0 <= scores.min() and scores.max() < 1.0
+    assert scores.min() >= 0.0 and scores.max() < 1.0
     assert abs(scores.mean() - 0.5) < 0.01
     other = Random(random_state=2).fit(ds).score(ds.user_ids[:50])
     assert not np.allclose(scores, other)
