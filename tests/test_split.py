@@ -147,7 +147,7 @@ def test_global_time_cutoff_on_shop(shop):
     )
     _, warm = split.global_time(shop, 0.2)
     assert warm.info["cutoff"] == cutoff
-    assert warm.info["cold_users_dropped"] > 0  # users who only shop late
+    assert warm.info["cold_items_dropped"] > 0  # items launched after the cut-off
 
 
 # --------------------------------------------------------- hand-computed cases
