@@ -41,7 +41,7 @@ def measure_one(notebook: Path) -> dict[str, float]:
     """Execute one notebook in a child process; wall seconds and peak MB."""
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        subprocess.run(
+        run = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -50,10 +50,14 @@ def measure_one(notebook: Path) -> dict[str, float]:
                 out,
                 str(notebook),
             ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
         )
+        if run.returncode:
+            # the cell that failed and its error, without the runner's traceback
+            message = run.stderr.split("CellExecutionError:")[-1]
+            sys.exit(f"{notebook.name} failed:{message[-3000:]}")
         seconds = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"seconds": seconds, "peak_mb": peak_kb / 1024}
@@ -84,7 +88,7 @@ def main() -> int:
             check=False,
         )
         if result.returncode:
-            print(f"| {notebook.name} | FAILED | |\n{result.stderr[-2000:]}")
+            print(f"| {notebook.name} | FAILED | |\n{result.stderr[-3000:]}")
             over.append(f"{notebook.name} failed")
             continue
         figures = json.loads(result.stdout.strip().splitlines()[-1])
