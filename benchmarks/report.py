@@ -6,7 +6,8 @@ Runs, each in its own process, and collects their printed figures:
    two-tower lesson 90 s, lesson 00 30 s; 1.5 GB; the whole course 4 min);
 2. the leaderboard of every reference model on ml-latest-small and on shop;
 3. ALS against the ``implicit`` library, side by side in one process;
-4. the full-ranking evaluation speed and the datasets' summary statistics.
+4. the full-ranking evaluation speed and the datasets' summary statistics;
+5. every notebook executed twice, its compared outputs checked identical.
 
 MovieLens parts need ``RECSYS_DATA_DIR`` (or network access); a part that
 cannot run is reported as such rather than silently left out.
@@ -38,6 +39,7 @@ PARTS = [
     ("ALS against implicit (ml-latest-small)", ["als_vs_implicit.py"]),
     ("Evaluation speed", ["evaluation_speed.py"]),
     ("Datasets", ["dataset_stats.py"]),
+    ("Stored outputs are reproducible (two executions)", ["notebook_determinism.py"]),
 ]
 
 
