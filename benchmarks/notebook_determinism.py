@@ -5,7 +5,8 @@ Usage::
     python benchmarks/notebook_determinism.py [notebooks ...]
 
 Executes each notebook twice (as ``make notebooks`` does) into temporary
-copies and compares every code cell's outputs: text, HTML and images. Cells
+copies and compares every code cell's outputs: stdout, text, HTML and images
+(stderr, which nbval does not compare either, is left out). Cells
 whose first line is ``# NBVAL_IGNORE_OUTPUT`` (timings, numbers from
 TensorFlow training) are reported separately, since they may legitimately
 differ. Exits non-zero when a compared cell differs.
@@ -28,7 +29,10 @@ def cell_outputs(cell: dict) -> list:
     parts = []
     for output in cell.get("outputs", []):
         if output["output_type"] == "stream":
-            parts.append((output["name"], output["text"]))
+            # stderr is not compared (as in nbval's conftest): warnings there
+            # name the kernel's temporary files, which differ on every run
+            if output["name"] == "stdout":
+                parts.append(("stdout", output["text"]))
         elif output["output_type"] in ("execute_result", "display_data"):
             data = output.get("data", {})
             parts.append(tuple((key, data[key]) for key in COMPARED if key in data))
@@ -64,7 +68,7 @@ def main() -> int:
         compared, ignored, differing = compare(path)
         status = "identical" if not differing else f"DIFFER in cells {differing}"
         print(
-            f"{path.relative_to(ROOT)}: {compared} compared cells {status}; "
+            f"{path.resolve().relative_to(ROOT)}: {compared} compared cells {status}; "
             f"{ignored} ignored cell(s) differed"
         )
         failures += bool(differing)

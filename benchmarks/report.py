@@ -54,7 +54,10 @@ def run_part(arguments: list[str]) -> tuple[int, str]:
         text=True,
         check=False,
     )
-    return result.returncode, (result.stdout + result.stderr[-3000:]).strip()
+    output = result.stdout
+    if result.returncode:  # kernels' and libraries' warnings only when it failed
+        output += result.stderr[-3000:]
+    return result.returncode, output.strip()
 
 
 def main() -> int:
