@@ -56,7 +56,11 @@ def _per_user_tail(order: pd.DataFrame, test_fraction: float) -> np.ndarray:
 
 
 def _finish(
-    ds: Dataset, is_test: pd.Series, how: str, drop_cold: bool
+    ds: Dataset,
+    is_test: pd.Series,
+    how: str,
+    drop_cold: bool,
+    cutoff: int | None = None,
 ) -> tuple[Dataset, Dataset]:
     inter = ds.interactions
     train_rows = inter.loc[~is_test]
@@ -75,6 +79,8 @@ def _finish(
             f"{how} left no test interactions in {ds.name!r}: too few rows "
             "per user or too small a test_fraction."
         )
+    if cutoff is not None:
+        info["cutoff"] = cutoff
     train = ds.with_interactions(train_rows, f"{ds.name}/train", {"split": how})
     test = ds.with_interactions(test_rows, f"{ds.name}/test", info)
     return train, test
@@ -173,7 +179,4 @@ def global_time(
             "global_time: the cut-off leaves train or test empty (too few distinct"
             " timestamps); use a smaller test_fraction or split.by_time."
         )
-    train, test = _finish(ds, is_test, f"global_time({test_fraction})", drop_cold)
-    return train, test.with_interactions(
-        test.interactions, test.name, {**test.info, "cutoff": cutoff}
-    )
+    return _finish(ds, is_test, f"global_time({test_fraction})", drop_cold, cutoff)
