@@ -2,8 +2,9 @@
 
 A :class:`Dataset` holds three pandas DataFrames that share one id space:
 
-* ``interactions``: one row per (user, item) event, columns ``user_id``,
-  ``item_id`` and optionally ``rating`` (1-5) and ``timestamp`` (int seconds);
+* ``interactions``: the event log, one row per event (a repeat purchase is
+  another row), columns ``user_id``, ``item_id`` and optionally ``rating``
+  (1-5) and ``timestamp`` (int seconds);
 * ``items``: one row per catalogue item, ``item_id`` first, then its features;
 * ``users``: one row per user, ``user_id`` first, then its features.
 
@@ -11,6 +12,14 @@ The order of ``items`` and ``users`` defines the rows and columns of every
 matrix in the course (:meth:`Dataset.to_csr`, ``model.score``). A train/test
 split keeps ``items`` and ``users`` whole and divides only ``interactions``,
 so train and test index the same matrix.
+
+Repeat purchases. The event log keeps every repeat (a consumable bought
+again). The user x item *matrix* has one entry per distinct (user, item)
+pair, so the collaborative models see "bought it or not";
+:meth:`Dataset.distinct` gives the distinct-pairs view as a Dataset (the first
+event of each pair) and records in ``info`` how many repeat rows it
+collapsed. Whether a test repeat counts as a correct recommendation is the
+evaluation's ``exclude_seen`` choice (see :mod:`recsys_helpers.evaluation`).
 
 Example:
     >>> from recsys_helpers import data
@@ -90,21 +99,27 @@ def _clean_timestamps(values: pd.Series) -> pd.Series:
     return values.astype("int64")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Dataset:
     """Interactions, items and users sharing one id space.
 
     Build one with :meth:`from_frames` (which validates and copies its inputs)
     or :func:`load`; never mutate the frames of a Dataset in place.
 
+    Equality is identity (``ds == other`` only for the same object) and a
+    Dataset is hashable, so it can key a dict or a cache; compare contents
+    with :meth:`equals`.
+
     Attributes:
-        interactions: ``user_id``, ``item_id`` and optional ``rating``,
-            ``timestamp`` columns; at most one row per (user, item) pair.
+        interactions: The event log: ``user_id``, ``item_id`` and optional
+            ``rating``, ``timestamp`` columns; repeats of a (user, item)
+            pair are kept as separate rows.
         items: The catalogue, ``item_id`` first; defines the item order.
         users: The users, ``user_id`` first; defines the user order.
         name: A short label used in tables and plots.
-        affinity: Hidden true user x item affinity (synthetic data only),
-            rows and columns in ``users`` and ``items`` order; else None.
+        truth: The hidden truth of a simulated dataset (the shop's
+            :class:`~recsys_helpers.datasets.shop.ShopTruth`: next-purchase
+            probabilities for any user, time and history); else None.
         info: Free-form facts recorded by loaders and splits (e.g. how many
             cold-start test rows a split dropped).
     """
@@ -113,7 +128,7 @@ class Dataset:
     items: pd.DataFrame
     users: pd.DataFrame
     name: str = "custom"
-    affinity: np.ndarray | None = None
+    truth: Any = None
     info: Mapping[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ build
@@ -124,20 +139,21 @@ class Dataset:
         items: pd.DataFrame | None = None,
         users: pd.DataFrame | None = None,
         name: str = "custom",
-        affinity: np.ndarray | None = None,
+        truth: Any = None,
     ) -> Dataset:
         """Validate and copy frames into a Dataset.
 
         Args:
             interactions: Must have ``user_id`` and ``item_id``; may have
                 ``rating`` (numeric) and ``timestamp`` (seconds or datetime).
-                Repeated (user, item) pairs keep their latest row only.
+                Every row is kept, repeated (user, item) pairs included, in
+                the given order.
             items: Catalogue with a unique ``item_id``; default: the items seen
                 in ``interactions``, sorted.
             users: Users with a unique ``user_id``; default: the users seen in
                 ``interactions``, sorted.
             name: Label for tables.
-            affinity: Optional hidden truth, shape (n_users, n_items).
+            truth: Optional hidden truth of a simulated dataset.
 
         Returns:
             A new Dataset; the arguments are never modified.
@@ -161,20 +177,10 @@ class Dataset:
             inter[RATING] = inter[RATING].astype("float64")
         if TIMESTAMP in inter:
             inter[TIMESTAMP] = _clean_timestamps(inter[TIMESTAMP])
-            inter = inter.sort_values(TIMESTAMP, kind="stable")
-        inter = inter.drop_duplicates([USER, ITEM], keep="last")
-        inter = inter.sort_index(kind="stable").reset_index(drop=True)
 
         items = cls._catalogue(items, inter, ITEM, "items")
         users = cls._catalogue(users, inter, USER, "users")
-        if affinity is not None:
-            affinity = np.asarray(affinity, dtype=np.float64)
-            if affinity.shape != (len(users), len(items)):
-                raise ValueError(
-                    f"affinity has shape {affinity.shape}, expected "
-                    f"{(len(users), len(items))}."
-                )
-        return cls(inter, items, users, name=name, affinity=affinity)
+        return cls(inter, items, users, name=name, truth=truth)
 
     @staticmethod
     def _catalogue(
@@ -218,6 +224,39 @@ class Dataset:
             info=dict(info),
         )
 
+    def distinct(self) -> Dataset:
+        """The distinct-pairs view: one row per (user, item), its first event.
+
+        Returns ``self`` when there are no repeats. Otherwise a Dataset whose
+        ``info["repeats_collapsed"]`` says how many repeat rows were dropped
+        (the first purchase of each pair is kept: when the pair appeared).
+        """
+        n_repeats = self.n_repeats
+        if n_repeats == 0:
+            return self
+        inter = self.interactions
+        if TIMESTAMP in inter:
+            inter = inter.sort_values(TIMESTAMP, kind="stable")
+        first = inter.drop_duplicates([USER, ITEM], keep="first").sort_index()
+        info = {**self.info, "repeats_collapsed": n_repeats}
+        return self.with_interactions(first, self.name, info)
+
+    @property
+    def n_repeats(self) -> int:
+        """Rows of the event log that repeat an earlier (user, item) pair."""
+        return int(self.interactions.duplicated([USER, ITEM]).sum())
+
+    def equals(self, other: Dataset) -> bool:
+        """True if both hold the same frames, name and info (values, not identity)."""
+        return (
+            isinstance(other, Dataset)
+            and self.name == other.name
+            and dict(self.info) == dict(other.info)
+            and self.interactions.equals(other.interactions)
+            and self.items.equals(other.items)
+            and self.users.equals(other.users)
+        )
+
     # ---------------------------------------------------------------- id maps
     @property
     def n_users(self) -> int:
@@ -249,24 +288,32 @@ class Dataset:
 
     # --------------------------------------------------------------- matrices
     def to_csr(self, values: str | None = None) -> sp.csr_matrix:
-        """Return the users x items interaction matrix.
+        """Return the users x items matrix: one entry per distinct pair.
 
         Args:
-            values: None for 1.0 per interaction (implicit feedback), or a
-                numeric column name such as ``"rating"``.
+            values: None for 1.0 per distinct (user, item) pair (implicit
+                feedback: bought it or not), ``"count"`` for the number of
+                events of the pair (repeats included), or a numeric column
+                name such as ``"rating"`` (the pair's latest value in the
+                event log's order).
 
         Returns:
             A ``scipy.sparse.csr_matrix`` of shape (n_users, n_items), float64.
         """
-        rows = self.user_index(self.interactions[USER].to_numpy())
-        cols = self.item_index(self.interactions[ITEM].to_numpy())
-        if values is None:
+        inter = self.interactions
+        if values not in (None, "count"):
+            _require_columns(inter, [values], "interactions")
+            inter = inter.drop_duplicates([USER, ITEM], keep="last")
+        rows = self.user_index(inter[USER].to_numpy())
+        cols = self.item_index(inter[ITEM].to_numpy())
+        if values in (None, "count"):
             data = np.ones(len(rows))
         else:
-            _require_columns(self.interactions, [values], "interactions")
-            data = self.interactions[values].to_numpy(dtype=np.float64)
+            data = inter[values].to_numpy(dtype=np.float64)
         shape = (self.n_users, self.n_items)
-        matrix = sp.csr_matrix((data, (rows, cols)), shape=shape)
+        matrix = sp.csr_matrix((data, (rows, cols)), shape=shape)  # sums repeats
+        if values is None:
+            matrix.data[:] = 1.0
         matrix.sort_indices()
         return matrix
 
@@ -274,26 +321,35 @@ class Dataset:
     def summary(self) -> pd.Series:
         """Summary statistics: size, density, activity and popularity skew.
 
-        ``item_gini`` is the Gini coefficient of item interaction counts over
-        the catalogue: 0 when every item is equally popular, near 1 when a few
-        items take everything (see :func:`gini`).
+        Computed on distinct (user, item) pairs, except ``events`` and
+        ``repeat_events`` (the event log). ``item_gini`` is the Gini
+        coefficient of item counts over the catalogue: 0 when every item is
+        equally popular, near 1 when a few items take everything (see
+        :func:`recsys_helpers.metrics.gini`); ``activity_p90_over_median`` is
+        the 90th percentile of pairs per user over the median (a heavy tail of
+        active users gives 2.5 or more).
         """
-        per_user = self.interactions.groupby(USER).size()
-        per_item = (
-            self.interactions.groupby(ITEM).size().reindex(self.item_ids, fill_value=0)
-        )
-        n = len(self.interactions)
+        pairs = self.distinct().interactions
+        per_user = pairs.groupby(USER).size()
+        per_item = pairs.groupby(ITEM).size().reindex(self.item_ids, fill_value=0)
+        n = len(pairs)
+        median = float(per_user.median()) if n else 0.0
         return pd.Series(
             {
                 "users": self.n_users,
                 "items": self.n_items,
+                "events": len(self.interactions),
+                "repeat_events": self.n_repeats,
                 "interactions": n,
                 "density": n / max(1, self.n_users * self.n_items),
-                "interactions_per_user_median": float(per_user.median()),
+                "interactions_per_user_median": median,
                 "interactions_per_user_max": int(per_user.max()) if n else 0,
+                "activity_p90_over_median": (
+                    float(per_user.quantile(0.9)) / median if median else 0.0
+                ),
                 "items_never_interacted": int((per_item == 0).sum()),
                 "item_gini": gini(per_item.to_numpy()),
-                "top_10pct_items_share": _top_share(per_item.to_numpy(), 0.1),
+                "top_10pct_items_share": top_share(per_item.to_numpy(), 0.1),
             },
             name=self.name,
         )
@@ -366,7 +422,8 @@ def gini(counts: np.ndarray) -> float:
     return float(np.sum((2 * ranks - n - 1) * x) / (n * x.sum()))
 
 
-def _top_share(counts: np.ndarray, fraction: float) -> float:
+def top_share(counts: np.ndarray, fraction: float) -> float:
+    """Share of all counts held by the top ``fraction`` of items."""
     x = np.sort(np.asarray(counts, dtype=np.float64))[::-1]
     top = max(1, round(fraction * x.size))
     return float(x[:top].sum() / x.sum()) if x.sum() else 0.0
@@ -380,23 +437,36 @@ def default_dataset_name() -> str:
     return name
 
 
-def load(name: str = "shop", data_dir: str | os.PathLike[str] | None = None) -> Dataset:
+def load(
+    name: str = "shop",
+    data_dir: str | os.PathLike[str] | None = None,
+    n_users: int = 1000,
+    n_items: int = 400,
+    seed: int = 7,
+) -> Dataset:
     """Load a dataset by name.
 
     Args:
         name: ``"toy"`` (the seed notebook's 5 products x 5 users), ``"shop"``
-            (embedded synthetic shop, offline, the default),
+            (the embedded simulated shop, offline, the default),
             ``"movielens-latest-small"`` or ``"movielens-100k"`` (downloaded
             once with a pinned sha256, cached in ``data_dir`` or
             ``RECSYS_DATA_DIR``; every rating counts as an interaction).
         data_dir: Where MovieLens files are (or go); ignored otherwise.
+        n_users: Shop only: number of users.
+        n_items: Shop only: number of catalogue items.
+        seed: Shop only: the seed of the simulation.
 
     Returns:
         The Dataset.
 
     Raises:
-        ValueError: Unknown name.
+        ValueError: Unknown name, or shop sizes given for another dataset.
     """
+    if name != "shop" and (n_users, n_items, seed) != (1000, 400, 7):
+        raise ValueError(
+            f"n_users, n_items and seed apply to 'shop' only, not {name!r}."
+        )
     if name == "toy":
         from recsys_helpers.datasets.toy import toy_frames
 
@@ -405,13 +475,9 @@ def load(name: str = "shop", data_dir: str | os.PathLike[str] | None = None) -> 
     if name == "shop":
         from recsys_helpers.datasets.shop import make_shop
 
-        shop = make_shop()
+        shop = make_shop(n_users=n_users, n_items=n_items, seed=seed)
         return Dataset.from_frames(
-            shop.interactions,
-            shop.items,
-            shop.users,
-            name="shop",
-            affinity=shop.affinity,
+            shop.interactions, shop.items, shop.users, name="shop", truth=shop.truth
         )
     if name in ("movielens-latest-small", "movielens-100k"):
         from recsys_helpers.datasets.movielens import load_movielens

@@ -4,26 +4,40 @@ Protocol (the same for every lesson and model):
 
 * rank **all** catalogue items for each test user (never a sample of
   negatives: sampled metrics can order models differently from full ones);
-* exclude the user's training items from the ranking (counting them rewards
-  re-recommending what the user already has);
+* by default (``exclude_seen=True``) exclude the user's training items from
+  the ranking, and count as relevant only test items the user had not
+  bought in train (a repeat purchase cannot be recommended, so it is not a
+  target); with ``exclude_seen=False`` nothing is excluded and every test
+  item is relevant, repeats included (a consumable bought again is a real
+  next item). Users with nothing relevant are not scored; ``evaluate``
+  reports how many (``users_without_targets``);
 * an item is relevant if the user interacted with it in the test set (any
   rating counts);
-* report the mean over test users with a 95% bootstrap confidence interval:
-  two models whose intervals overlap heavily have not been separated.
+* report the mean over test users with a 95% bootstrap confidence interval,
+  and compare two models on the same users with a paired bootstrap
+  (:func:`versus`): a "win" whose interval contains 0 is no win.
 
 Warm users (at least one training interaction) are evaluated by default;
 ``users="cold"`` evaluates known users with no training history (only models
 with ``serves_cold_users`` can). Users are processed in chunks so memory stays
 bounded on any catalogue.
+
+Comparing models::
+
+    result = evaluation.compare(models, train, test, k=10)
+    result.leaderboard                       # one row per model, CIs
+    evaluation.versus(result.per_user, baseline="Popularity")
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from recsys_helpers import metrics
 from recsys_helpers.columns import USER
@@ -31,6 +45,7 @@ from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
 
 __all__ = [
+    "Comparison",
     "bootstrap_ci",
     "compare",
     "evaluate",
@@ -38,10 +53,13 @@ __all__ = [
     "paired_bootstrap",
     "per_user_metrics",
     "test_user_rows",
+    "versus",
 ]
 
 
-def test_user_rows(train: Dataset, test: Dataset, users: str = "warm") -> np.ndarray:
+def test_user_rows(
+    train: Dataset, test: Dataset, users: str = "warm", exclude_seen: bool = True
+) -> np.ndarray:
     """Matrix rows of the test users to evaluate.
 
     Args:
@@ -49,20 +67,47 @@ def test_user_rows(train: Dataset, test: Dataset, users: str = "warm") -> np.nda
         test: Test dataset (same id space as ``train``).
         users: ``"warm"`` (some training history), ``"cold"`` (none) or
             ``"all"``.
+        exclude_seen: Count only test items not in the user's training data
+            (see :func:`relevant_matrix`).
 
     Returns:
-        Sorted row indices of users with at least one test interaction.
+        Sorted row indices of users with at least one relevant test item.
     """
     if users not in ("warm", "cold", "all"):
-        raise ValueError(f"users must be 'warm', 'cold' or 'all', not {users!r}.")
+        raise ValueError(f"users must be 'warm', 'cold' or 'all', got {users!r}.")
     _check_same_space(train, test)
-    in_test = np.unique(test.user_index(test.interactions[USER].to_numpy()))
+    relevant = relevant_matrix(train, test, exclude_seen)
+    in_test = np.flatnonzero(np.diff(relevant.indptr) > 0)
     history = np.diff(train.to_csr().indptr)[in_test] > 0
     if users == "warm":
         return in_test[history]
     if users == "cold":
         return in_test[~history]
     return in_test
+
+
+def relevant_matrix(
+    train: Dataset, test: Dataset, exclude_seen: bool = True
+) -> sp.csr_matrix:
+    """Users x items 0/1 matrix of the test items that count as hits.
+
+    With ``exclude_seen`` a test item the user already has in train (a repeat
+    purchase) is not relevant: the ranking excludes it, so counting it would
+    only lower every model's ceiling.
+    """
+    relevant = test.to_csr()
+    if exclude_seen:
+        relevant = relevant - relevant.multiply(train.to_csr())
+        relevant.eliminate_zeros()
+    return relevant.tocsr()
+
+
+def _users_without_targets(
+    train: Dataset, test: Dataset, users: str, exclude_seen: bool
+) -> int:
+    """Test users of the chosen kind whose test items are all repeats."""
+    every = test_user_rows(train, test, users, exclude_seen=False)
+    return int(every.size - test_user_rows(train, test, users, exclude_seen).size)
 
 
 def _check_same_space(train: Dataset, test: Dataset) -> None:
@@ -82,6 +127,7 @@ def per_user_metrics(
     test: Dataset,
     k: int = 10,
     users: str = "warm",
+    exclude_seen: bool = True,
     chunk_size: int = 512,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Ranking metrics per test user for an already fitted model.
@@ -92,6 +138,9 @@ def per_user_metrics(
         test: Held-out interactions.
         k: Cut-off.
         users: Which test users, see :func:`test_user_rows`.
+        exclude_seen: Exclude training items from the ranking and from the
+            relevant items (the default); False ranks everything and counts
+            repeats as hits.
         chunk_size: Users ranked at once (bounds memory: chunk x n_items).
 
     Returns:
@@ -100,19 +149,19 @@ def per_user_metrics(
         array of recommended item indices (-1 = padding).
     """
     if not 1 <= k <= train.n_items:
-        raise ValueError(f"k must be between 1 and the {train.n_items} items; got {k}.")
+        raise ValueError(f"k must be between 1 and the {train.n_items} items, got {k}.")
     if chunk_size < 1:
-        raise ValueError("chunk_size must be positive.")
-    rows = test_user_rows(train, test, users)
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}.")
+    rows = test_user_rows(train, test, users, exclude_seen)
     if rows.size == 0:
         raise ValueError(f"no {users} test users to evaluate in {test.name!r}.")
-    relevant = test.to_csr().tocsr()
+    relevant = relevant_matrix(train, test, exclude_seen)
     n_relevant = np.diff(relevant.indptr)[rows]
     values = {name: np.empty(rows.size) for name in metrics.RANKING_METRICS}
     top_items = np.empty((rows.size, k), dtype=np.int64)
     for start in range(0, rows.size, chunk_size):
         chunk = rows[start : start + chunk_size]
-        items, _ = model.top_k_rows(chunk, k, exclude_seen=True)
+        items, _ = model.top_k_rows(chunk, k, exclude_seen=exclude_seen)
         dense = relevant[chunk].toarray() > 0
         hits = dense[np.arange(chunk.size)[:, None], np.maximum(items, 0)] & (
             items >= 0
@@ -184,6 +233,7 @@ def evaluate(
     name: str | None = None,
     users: str = "warm",
     fit: bool = True,
+    exclude_seen: bool = True,
     n_bootstrap: int = 1000,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -197,23 +247,52 @@ def evaluate(
         name: Row label; default the model's class name.
         users: ``"warm"``, ``"cold"`` or ``"all"`` (see :func:`test_user_rows`).
         fit: Fit the model first (False: it is already fitted on ``train``).
+        exclude_seen: See :func:`per_user_metrics`.
         n_bootstrap: Resamples of the confidence intervals.
         seed: Seed of the resampling.
 
     Returns:
-        One-row DataFrame indexed by model name: ``users``, for each ranking
-        metric ``m@k`` with ``m@k_low`` / ``m@k_high`` (95% CI), then
+        One-row DataFrame indexed by model name: ``users``,
+        ``users_without_targets`` (test users whose test items are all
+        repeats, not scored when ``exclude_seen``), for each ranking metric
+        ``m@k`` with ``m@k_low`` / ``m@k_high`` (95% CI), then
         ``coverage@k``, ``novelty@k``, ``fit_s`` and ``recommend_s``.
     """
+    row, _ = _evaluate_one(
+        model, train, test, k, users, fit, exclude_seen, n_bootstrap, seed
+    )
+    label = name or type(model).__name__
+    return pd.DataFrame([row], index=pd.Index([label], name="model"))
+
+
+def _evaluate_one(
+    model: Recommender,
+    train: Dataset,
+    test: Dataset,
+    k: int,
+    users: str,
+    fit: bool,
+    exclude_seen: bool,
+    n_bootstrap: int,
+    seed: int,
+) -> tuple[dict[str, float | int], pd.DataFrame]:
+    """One ranking pass: the leaderboard row and the per-user metrics."""
     fit_s = 0.0
     if fit:
         start = time.perf_counter()
         model.fit(train)
         fit_s = time.perf_counter() - start
     start = time.perf_counter()
-    per_user, top_items = per_user_metrics(model, train, test, k, users)
+    per_user, top_items = per_user_metrics(
+        model, train, test, k, users, exclude_seen=exclude_seen
+    )
     recommend_s = time.perf_counter() - start
-    row: dict[str, float | int] = {"users": len(per_user)}
+    row: dict[str, float | int] = {
+        "users": len(per_user),
+        "users_without_targets": _users_without_targets(
+            train, test, users, exclude_seen
+        ),
+    }
     for metric in metrics.RANKING_METRICS:
         column = f"{metric}@{k}"
         low, high = bootstrap_ci(per_user[metric].to_numpy(), n_bootstrap, seed)
@@ -225,18 +304,117 @@ def evaluate(
     row[f"novelty@{k}"] = metrics.novelty(top_items, item_counts, train.n_users)
     row["fit_s"] = fit_s
     row["recommend_s"] = recommend_s
-    label = name or type(model).__name__
-    return pd.DataFrame([row], index=pd.Index([label], name="model"))
+    return row, per_user
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """What :func:`compare` returns.
+
+    Attributes:
+        leaderboard: One row per model (as :func:`evaluate`), best first.
+        per_user: Model name -> its per-user metrics (``user_id`` then one
+            column per metric), all over the same users, for :func:`versus`.
+        k: The cut-off.
+    """
+
+    leaderboard: pd.DataFrame
+    per_user: dict[str, pd.DataFrame]
+    k: int
 
 
 def compare(
-    models: Mapping[str, Recommender], train: Dataset, test: Dataset, k: int = 10
-) -> pd.DataFrame:
-    """Evaluate several models on one split: a leaderboard, best nDCG first."""
+    models: Mapping[str, Recommender],
+    train: Dataset,
+    test: Dataset,
+    k: int = 10,
+    users: str = "warm",
+    fit: bool = True,
+    exclude_seen: bool = True,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> Comparison:
+    """Evaluate several models on one split, ranking each once.
+
+    Args:
+        models: Name -> recommender (fitted on ``train`` unless ``fit``).
+        train: Training data.
+        test: Held-out data, same id space.
+        k: Cut-off of every metric.
+        users: See :func:`test_user_rows`.
+        fit: Fit each model on ``train`` first.
+        exclude_seen: See :func:`per_user_metrics`.
+        n_bootstrap: Resamples of the confidence intervals.
+        seed: Seed of the resampling.
+
+    Returns:
+        A :class:`Comparison`: the leaderboard (best nDCG first) and the
+        per-user metrics of every model.
+    """
     if not models:
-        raise ValueError("give at least one model.")
-    rows = [evaluate(m, train, test, k=k, name=n) for n, m in models.items()]
-    return pd.concat(rows).sort_values(f"ndcg@{k}", ascending=False)
+        raise ValueError("models is empty: give at least one model.")
+    rows, per_user = [], {}
+    for label, model in models.items():
+        row, frame = _evaluate_one(
+            model, train, test, k, users, fit, exclude_seen, n_bootstrap, seed
+        )
+        rows.append(row)
+        per_user[label] = frame
+    leaderboard = pd.DataFrame(rows, index=pd.Index(list(models), name="model"))
+    leaderboard = leaderboard.sort_values(f"ndcg@{k}", ascending=False, kind="stable")
+    return Comparison(leaderboard, per_user, k)
+
+
+def versus(
+    per_user: Mapping[str, pd.DataFrame],
+    baseline: str = "Popularity",
+    metric: str = "ndcg",
+    models: list[str] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each model against a baseline on the same users: paired bootstrap.
+
+    Args:
+        per_user: Model name -> per-user metrics (``Comparison.per_user``).
+        baseline: The model every other is compared with.
+        metric: A column of the per-user frames (e.g. ``"ndcg"``).
+        models: Which models, in this order; default all but the baseline.
+        n_bootstrap: Resamples.
+        seed: Seed of the resampling.
+
+    Returns:
+        One row per model: ``difference`` (mean of model - baseline),
+        ``low``/``high`` (95% CI) and ``verdict``: ``"wins"`` if low > 0,
+        ``"loses"`` if high < 0, else ``"tie"`` (not separated).
+    """
+    if baseline not in per_user:
+        raise KeyError(f"baseline {baseline!r} is not among {sorted(per_user)}.")
+    names = [m for m in per_user if m != baseline] if models is None else models
+    base = per_user[baseline]
+    if metric not in base:
+        raise KeyError(f"metric {metric!r} is not a column of {list(base.columns)}.")
+    rows = []
+    for name in names:
+        frame = per_user[name]
+        if not np.array_equal(frame[USER].to_numpy(), base[USER].to_numpy()):
+            raise ValueError(f"{name!r} and {baseline!r} were scored on other users.")
+        test = paired_bootstrap(
+            frame[metric].to_numpy(), base[metric].to_numpy(), n_bootstrap, seed
+        )
+        rows.append({**test, "verdict": _verdict(test["low"], test["high"])})
+    index = pd.Index(names, name=f"vs {baseline}")
+    return pd.DataFrame(
+        rows, index=index, columns=["difference", "low", "high", "verdict"]
+    )
+
+
+def _verdict(low: float, high: float) -> str:
+    if low > 0:
+        return "wins"
+    if high < 0:
+        return "loses"
+    return "tie"
 
 
 def format_leaderboard(

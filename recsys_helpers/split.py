@@ -1,8 +1,19 @@
 """Train/test splits of a Dataset's interactions.
 
 Every split returns ``(train, test)``: two Datasets with the full dataset's
-users and items (one id space) whose interactions partition the original
-ones, so no test pair is ever in train.
+users and items (one id space) whose interactions divide the original ones.
+
+What each split guarantees, for which view (see :meth:`Dataset.distinct`):
+
+* ``random`` splits the **distinct-pairs view**: repeats are collapsed first
+  (``test.info["repeats_collapsed"]`` says how many rows), so no test pair
+  is ever in train.
+* ``by_time``, ``leave_last_out`` and ``global_time`` split the **event log**:
+  every event lands on exactly one side, in time order, so a consumable
+  bought again after the cut is a test row whose pair is also in train.
+  ``test.info["repeat_rows"]`` counts such rows; the evaluation decides
+  whether they count (``exclude_seen``). On data without repeats the two
+  views are the same and no test pair is in train.
 
 A model can only rank items it saw in training and users it knows from
 training, so by default (``drop_cold=True``) test rows whose user or item has
@@ -14,7 +25,9 @@ evaluation.
 Per-user splits (``random``, ``by_time``, ``leave_last_out``) let a model train
 on one user's June purchases while testing another user on their March ones:
 they peek at the future. ``global_time`` cuts everyone at one moment, as a
-deployed system lives, and is the honest (and harder) choice.
+deployed system lives: the realistic check. It is not always the lower
+score: its test period has its own users and items (new items are cold and
+dropped), so compare models within a split, never a number across splits.
 """
 
 from __future__ import annotations
@@ -74,6 +87,12 @@ def _finish(
         info["cold_items_dropped"] = int(test_rows.loc[cold_item, ITEM].nunique())
         info["cold_rows_dropped"] = int(cold.sum())
         test_rows = test_rows.loc[~cold]
+    pairs = pd.MultiIndex.from_frame(train_rows[[USER, ITEM]])
+    repeat = pd.MultiIndex.from_frame(test_rows[[USER, ITEM]]).isin(pairs)
+    info["repeat_rows"] = int(repeat.sum())
+    for key in ("repeats_collapsed",):
+        if key in ds.info:
+            info[key] = ds.info[key]
     if test_rows.empty:
         raise ValueError(
             f"{how} left no test interactions in {ds.name!r}: too few rows "
@@ -89,10 +108,11 @@ def _finish(
 def random(
     ds: Dataset, test_fraction: float = 0.25, seed: int = 42, drop_cold: bool = True
 ) -> tuple[Dataset, Dataset]:
-    """Per-user stratified random split.
+    """Per-user stratified random split of the distinct (user, item) pairs.
 
-    Each user with n >= 2 interactions puts ``max(1, round(f n))`` random ones
-    (never all n) in test; users with a single interaction stay in train.
+    Repeats are collapsed first (:meth:`Dataset.distinct`), so a pair is on
+    one side only. Each user with n >= 2 pairs puts ``max(1, round(f n))``
+    random ones (never all n) in test; users with a single pair stay in train.
 
     Args:
         ds: The dataset.
@@ -105,6 +125,7 @@ def random(
     """
     _check_fraction(test_fraction)
     rng = np.random.default_rng(seed)
+    ds = ds.distinct()
     shuffled = ds.interactions.iloc[rng.permutation(len(ds.interactions))]
     is_test_shuffled = _per_user_tail(shuffled, test_fraction)
     is_test = pd.Series(is_test_shuffled, index=shuffled.index).sort_index()

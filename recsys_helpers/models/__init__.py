@@ -4,7 +4,7 @@ Importing this package is cheap: each model's module is imported on first use,
 so TensorFlow loads only when :class:`TwoTower` is used.
 
 Models: ``Popularity``, ``Random``, ``Oracle`` (baselines), ``ContentBased``,
-``UserKNN``, ``ItemKNN``, ``PureSVD``, ``ALS``, ``TwoTower``.
+``UserKNN``, ``ItemKNN``, ``PureSVD``, ``ALS``, ``TwoTower``, ``Transitions``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ _WHERE = {
     "PureSVD": "factorization",
     "ALS": "factorization",
     "TwoTower": "two_tower",
+    "Transitions": "sequential",
 }
 
 __all__ = ["Recommender", *_WHERE]

@@ -59,7 +59,13 @@ class Recommender(BaseEstimator):
 
         Returns:
             self, fitted.
+
+        Raises:
+            TypeError, ValueError: Bad data or hyper-parameters. A failed fit
+                leaves the model unfitted (no learned state from this or an
+                earlier fit), never half-fitted.
         """
+        self._forget()
         if not isinstance(train, Dataset):
             raise TypeError(
                 f"fit expects a recsys_helpers Dataset, got {type(train).__name__};"
@@ -67,10 +73,21 @@ class Recommender(BaseEstimator):
             )
         if train.interactions.empty:
             raise ValueError("cannot fit on a dataset without interactions.")
-        self.train_ = train
-        self.user_items_ = train.to_csr()
-        self._fit(train)
+        try:
+            self.train_ = train
+            self.user_items_ = train.to_csr()
+            self._fit(train)
+        except BaseException:
+            self._forget()
+            raise
         return self
+
+    def _forget(self) -> None:
+        """Remove every learned attribute (public names ending in ``_``)."""
+        for name in [
+            n for n in vars(self) if n.endswith("_") and not n.startswith("_")
+        ]:
+            delattr(self, name)
 
     def score(self, user_ids: Any) -> np.ndarray:
         """Scores of every catalogue item for each user.
@@ -123,7 +140,7 @@ class Recommender(BaseEstimator):
         self._check_fitted()
         n_items = self.train_.n_items
         if not 1 <= k <= n_items:
-            raise ValueError(f"k must be between 1 and the {n_items} items; got {k}.")
+            raise ValueError(f"k must be between 1 and the {n_items} items, got {k}.")
         scores = self.score_rows(rows)
         if exclude_seen:
             seen = self.user_items_[np.asarray(rows, dtype=np.int64)]
@@ -147,6 +164,11 @@ class Recommender(BaseEstimator):
             than n unseen items gets fewer rows.
         """
         rows = self._rows(user_ids)
+        n_items = self.train_.n_items
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise TypeError(f"n must be an integer, got {n!r}.")
+        if not 1 <= n <= n_items:
+            raise ValueError(f"n must be between 1 and the {n_items} items, got {n}.")
         items, scores = self.top_k_rows(rows, n, exclude_seen=exclude_seen)
         keep = items >= 0
         user_col = np.repeat(self.train_.user_ids[rows], n).reshape(items.shape)

@@ -3,14 +3,17 @@
 * :class:`Random`: the floor. Any model that does not beat it learned nothing.
 * :class:`Popularity`: the bar. Recommends the most bought items to everyone;
   on real data it is surprisingly hard to beat.
-* :class:`Oracle`: the ceiling, on synthetic data only. It ranks by the
-  hidden true affinity the ``shop`` generator drew purchases from.
+* :class:`Oracle`: the ceiling, on the simulated shop only. It ranks by the
+  hidden truth the shop drew each purchase from: the probability of each
+  item being the user's next purchase.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from recsys_helpers.columns import TIMESTAMP, USER
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
 
@@ -21,16 +24,46 @@ class Popularity(Recommender):
     """Score every item by how many training users interacted with it.
 
     score(u, i) = |{v : (v, i) in train}|, the same for every user; ties go to
-    the item listed first. Serves cold-start users (it needs no history).
+    the item listed first. With ``recent_days`` only the last ``recent_days``
+    days of training count (before the latest training timestamp), with the
+    all-time count as a tie-breaker: what sells *now*. Serves cold-start users
+    (it needs no history).
+
+    Args:
+        recent_days: None for all time, else a window in days (> 0); needs
+            a ``timestamp`` column.
     """
 
     serves_cold_users = True
 
+    def __init__(self, recent_days: float | None = None) -> None:
+        self.recent_days = recent_days
+
     def _fit(self, train: Dataset) -> None:
-        self.counts_ = self.item_counts_.astype(np.float64)
+        counts = self.item_counts_.astype(np.float64)
+        if self.recent_days is not None:
+            recent = _recent_counts(train, self.recent_days)
+            counts = recent + counts / (counts.max() + 1)  # all-time breaks ties
+        self.counts_ = counts
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.counts_, (rows.size, self.counts_.size)).copy()
+
+
+def _recent_counts(train: Dataset, recent_days: float) -> np.ndarray:
+    """Distinct users per item in the last ``recent_days`` days of ``train``."""
+    if isinstance(recent_days, bool) or not recent_days > 0:
+        raise ValueError(f"recent_days must be a positive number, got {recent_days!r}.")
+    if TIMESTAMP not in train.interactions:
+        raise ValueError(
+            f"recent_days={recent_days} needs a '{TIMESTAMP}' column; "
+            f"{train.name!r} has {list(train.interactions.columns)}."
+        )
+    inter = train.interactions
+    since = inter[TIMESTAMP].max() - recent_days * 86_400
+    recent = inter.loc[inter[TIMESTAMP] > since]
+    window = train.with_interactions(recent, train.name, {})
+    return np.diff(window.to_csr().tocsc().indptr).astype(np.float64)
 
 
 class Random(Recommender):
@@ -62,24 +95,47 @@ class Random(Recommender):
 
 
 class Oracle(Recommender):
-    """Rank by the hidden true affinity (synthetic ``shop`` only).
+    """Rank by the hidden truth (the simulated ``shop`` only).
 
-    score(u, i) = a(u, i), the probability weight the generator used. No
-    model can be expected to beat it; the gap to it is what is left to learn.
+    score(u, i) = P(next purchase of u is i | time t_u, u's training history),
+    from :meth:`ShopTruth.next_item_proba`, where t_u is the user's first
+    timestamp in ``at`` (e.g. the test set: the moment the test period starts
+    for that user) or, by default, one second after the user's last training
+    event. No model can be expected to beat it on the next purchase; the gap
+    to it is what is left to learn.
+
+    Args:
+        at: A Dataset (or frame with ``user_id`` and ``timestamp``) whose
+            earliest timestamp per user sets the time of the ranking; users
+            absent from it use the default.
     """
 
     serves_cold_users = True
 
+    def __init__(self, at: Dataset | pd.DataFrame | None = None) -> None:
+        self.at = at
+
     def _fit(self, train: Dataset) -> None:
-        if train.affinity is None:
+        if train.truth is None:
             raise ValueError(
-                f"Oracle needs the hidden affinity of a synthetic dataset; "
+                f"Oracle needs the hidden truth of a simulated dataset; "
                 f"{train.name!r} has none (use data.load('shop'))."
             )
-        self.affinity_ = train.affinity
+        if TIMESTAMP not in train.interactions:
+            raise ValueError("Oracle needs a 'timestamp' column.")
+        inter = train.interactions
+        when = inter.groupby(USER)[TIMESTAMP].max() + 1
+        when = when.reindex(train.user_ids).fillna(inter[TIMESTAMP].max() + 1)
+        if self.at is not None:
+            frame = self.at.interactions if isinstance(self.at, Dataset) else self.at
+            first = frame.groupby(USER)[TIMESTAMP].min()
+            when.update(first[first.index.isin(when.index)])
+        self.when_ = when.to_numpy(dtype=np.int64)
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
-        return self.affinity_[rows]
+        return self.train_.truth.next_item_proba(
+            self.train_.user_ids[rows], self.when_[rows], self.train_.interactions
+        )
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
