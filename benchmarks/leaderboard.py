@@ -14,37 +14,26 @@ not gated: content-only profiles may lose on MovieLens).
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("RECSYS_PROGRESS", "0")
-
 import argparse
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 
-from recsys_helpers import data, evaluation, split
+from recsys_helpers import data, environment, evaluation, split
 from recsys_helpers.models.zoo import FROM_INTERACTIONS, reference_models
 
+# before TensorFlow is imported; values already set (by the caller) win
+environment.apply(environment.QUIET_ENV, override=False)
 
-def run(dataset: str, k: int = 10) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
-    """Leaderboard and each model's paired nDCG difference to Popularity."""
+
+def run(dataset: str, k: int = 10) -> evaluation.Comparison:
+    """Every reference model on ``split.by_time(ds, 0.2)``, ranked once each."""
     ds = data.load(dataset)
     train, test = split.by_time(ds, test_fraction=0.2)
-    results, per_user = [], {}
     zoo = reference_models(with_oracle=dataset == "shop")
-    for name, model in zoo.items():
-        results.append(evaluation.evaluate(model, train, test, k=k, name=name))
-        frame, _ = evaluation.per_user_metrics(model, train, test, k=k)
-        per_user[name] = frame["ndcg"].to_numpy()
-    versus = {
-        name: evaluation.paired_bootstrap(values, per_user["Popularity"])
-        for name, values in per_user.items()
-        if name != "Popularity"
-    }
-    return pd.concat(results).sort_values(f"ndcg@{k}", ascending=False), versus
+    return evaluation.compare(zoo, train, test, k=k)
 
 
 def main() -> int:
@@ -53,7 +42,9 @@ def main() -> int:
     parser.add_argument("--gate", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    results, versus = run(args.dataset)
+    result = run(args.dataset)
+    results = result.leaderboard
+    versus = evaluation.versus(result.per_user, baseline="Popularity")
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
     print(f"== {args.dataset}: split.by_time(0.2), k=10, full ranking")
@@ -62,23 +53,19 @@ def main() -> int:
     table["recommend_s"] = results["recommend_s"].round(2)
     print(table.to_string())
     print("\nnDCG@10 minus Popularity's, paired bootstrap 95% CI:")
-    failures = []
-    for name, diff in versus.items():
-        verdict = (
-            "wins" if diff["low"] > 0 else ("loses" if diff["high"] < 0 else "tie")
-        )
+    for name, row in versus.iterrows():
         print(
-            f"  {name:>12}: {diff['difference']:+.3f} "
-            f"[{diff['low']:+.3f}, {diff['high']:+.3f}] {verdict}"
+            f"  {name:>12}: {row['difference']:+.3f} "
+            f"[{row['low']:+.3f}, {row['high']:+.3f}] {row['verdict']}"
         )
-        if name in FROM_INTERACTIONS and diff["low"] <= 0:
-            failures.append(name)
+    gated = versus.loc[versus.index.isin(FROM_INTERACTIONS)]
+    failures = gated.index[gated["verdict"] != "wins"].tolist()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "dataset": args.dataset,
             "results": results.reset_index().to_dict("records"),
-            "versus_popularity": versus,
+            "versus_popularity": versus.to_dict("index"),
         }
         args.json.write_text(json.dumps(payload, indent=2))
     if args.gate and failures:

@@ -1,6 +1,7 @@
 """Every reference model with its default hyper-parameters, in one place.
 
-Lesson 05 and ``benchmarks/leaderboard.py`` compare the same line-up. The
+The comparison lesson (``11_comparison``) and ``benchmarks/leaderboard.py``
+compare the same line-up. The
 defaults were chosen on validation splits carved from training data by the
 ``benchmarks/tune_*.py`` scripts, never on test data.
 """
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 from recsys_helpers.models.base import Recommender
 
-__all__ = ["CONTENT", "FROM_INTERACTIONS", "reference_models"]
+__all__ = ["CONTENT", "FROM_INTERACTIONS", "SEQUENTIAL", "reference_models"]
 
 # Models that learn from interactions only (gated against Popularity on real data).
 FROM_INTERACTIONS = ("UserKNN", "ItemKNN", "PureSVD", "ALS", "TwoTower")
+# Models that use the order of purchases (reported, not gated, on by_time).
+SEQUENTIAL = ("Transitions",)
 # Models that read item text and can score items nobody has bought.
 CONTENT = ("ContentBased", "TwoTower")
 
@@ -40,6 +43,7 @@ def reference_models(
         "PureSVD": models.PureSVD(random_state=seed),
         "ALS": models.ALS(random_state=seed),
         "TwoTower": models.TwoTower(random_state=seed),
+        "Transitions": models.Transitions(),
     }
     if with_oracle:
         zoo["Oracle"] = models.Oracle()
