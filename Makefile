@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The pip that installs the lock (exists on PyPI, supports Python >= 3.9).
+PIP_VERSION := 26.3
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 SOLUTIONS := $(sort $(wildcard notebooks/solutions/*.ipynb))
 
@@ -17,21 +19,21 @@ help:  ## List the targets.
 $(STAMP): requirements-lock.txt pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "pip==$(PIP_VERSION)"
 	$(BIN)/python -m pip install --quiet -r requirements-lock.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)  ## Create .venv with the course's exact pins.
 
-lab: $(STAMP)  ## Open the course in JupyterLab.
-	$(BIN)/jupyter lab notebooks/00_getting_started.ipynb
+lab: $(STAMP)  ## Open the course in JupyterLab (127.0.0.1 unless LAB_IP; LAB_PORT).
+	$(BIN)/python tools/lab.py notebooks/00_getting_started.ipynb
 
 run: $(STAMP)  ## Execute every lesson headless into build/ and print its final metrics.
-	$(BIN)/python -m recsys_helpers.notebook_runner --output-dir build $(NOTEBOOKS)
+	$(BIN)/python tools/notebook_runner.py --output-dir build $(NOTEBOOKS)
 
 notebooks: $(STAMP)  ## Re-execute lessons and solutions in place (stored outputs = a fresh run).
-	$(BIN)/python -m recsys_helpers.notebook_runner --in-place $(NOTEBOOKS) $(SOLUTIONS)
+	$(BIN)/python tools/notebook_runner.py --in-place $(NOTEBOOKS) $(SOLUTIONS)
 
 lint: $(STAMP)  ## ruff check and format check (code and notebooks).
 	$(BIN)/ruff check .
@@ -63,6 +65,7 @@ BENCH_VENV := .venv-bench
 
 $(BENCH_VENV)/.installed: requirements-lock.txt pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet "pip==$(PIP_VERSION)"
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-lock.txt "implicit==0.7.3"
 	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@

@@ -6,10 +6,12 @@ Environment variables set here reach the notebook kernels nbval starts.
 import os
 from pathlib import Path
 
-# Kernels and the code under test: quiet, deterministic, on the default data.
-os.environ["RECSYS_PROGRESS"] = "0"  # no progress bars in stored outputs
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # no TensorFlow C++ log lines
-os.environ["PYTHONHASHSEED"] = "0"
+from recsys_helpers import environment
+
+# Kernels and the code under test: quiet, deterministic (no progress bars, no
+# TensorFlow C++ log lines, oneDNN off, a fixed PYTHONHASHSEED for the kernels:
+# recsys_helpers.environment.QUIET_ENV), on the default data.
+environment.apply(environment.QUIET_ENV)
 os.environ["RECSYS_DATASET"] = "shop"  # stored outputs are of the default data
 os.environ.pop("MPLBACKEND", None)  # inline figures, as the notebooks were saved
 

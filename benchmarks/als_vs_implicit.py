@@ -14,22 +14,22 @@ confidence, iterations, conjugate-gradient steps and thread count:
   (threadpoolctl) are both set to ``--threads`` (default 1; ``models.ALS``
   itself limits BLAS to one thread while training, see its ``_fit``).
 
-``implicit`` is not a course dependency. Install it into a separate venv for
-this benchmark only::
+``implicit`` is not a course dependency. ``make bench`` builds a separate
+venv with it, ``.venv-bench``; by hand, from the repository root::
 
-    /work/main/.venv/bin/python -m venv /tmp/benchvenv-als
-    /tmp/benchvenv-als/bin/pip install -r /work/main/requirements-lock.txt implicit
-    /tmp/benchvenv-als/bin/pip install --no-deps -e /work/main
-    RECSYS_PROGRESS=0 /tmp/benchvenv-als/bin/python benchmarks/als_vs_implicit.py
+    python3 -m venv .venv-bench
+    .venv-bench/bin/pip install -r requirements-lock.txt "implicit==0.7.3"
+    .venv-bench/bin/pip install --no-deps -e .
+    RECSYS_PROGRESS=0 .venv-bench/bin/python benchmarks/als_vs_implicit.py
 
-Without ``implicit`` the script times ``models.ALS`` alone, says so and
-exits 0.
+MovieLens is read from ``RECSYS_DATA_DIR`` (or the user cache), as
+``data.load`` does. Without ``implicit`` the script times ``models.ALS``
+alone, says so and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import numpy as np
@@ -39,8 +39,6 @@ from recsys_helpers import data, evaluation, split
 from recsys_helpers.data import Dataset
 from recsys_helpers.models import ALS, Popularity
 from recsys_helpers.models.base import Recommender
-
-DATA_DIR = os.environ.get("RECSYS_DATA_DIR", "/work/shared/data")
 
 
 class ImplicitALS(Recommender):
@@ -124,7 +122,7 @@ def main() -> int:
     )
     with threadpool_limits(limits=args.threads):
         for name in args.datasets:
-            ds = data.load(name, data_dir=DATA_DIR)
+            ds = data.load(name)
             train, test = split.by_time(ds, test_fraction=0.2)
             print(
                 f"\n== {name}: {train.n_users} users, {train.n_items} items, "

@@ -24,7 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from recsys_helpers import environment
+
 ROOT = Path(__file__).resolve().parents[1]
+RUNNER = ROOT / "tools" / "notebook_runner.py"
 COURSE_BUDGET_S = 240.0
 
 
@@ -44,8 +47,7 @@ def measure_one(notebook: Path) -> dict[str, float]:
         run = subprocess.run(
             [
                 sys.executable,
-                "-m",
-                "recsys_helpers.notebook_runner",
+                str(RUNNER),
                 "--output-dir",
                 out,
                 str(notebook),
@@ -75,7 +77,7 @@ def main() -> int:
         print(json.dumps(measure_one(args.one)))
         return 0
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    env = {**os.environ, "RECSYS_DATASET": args.dataset}
+    env = environment.quiet_env({"RECSYS_DATASET": args.dataset})
     rows, over = [], []
     print(f"dataset: {args.dataset}, cores: {os.cpu_count()}")
     print("| lesson | wall s (budget) | peak MB (budget) |\n|---|---|---|")

@@ -18,9 +18,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from recsys_helpers.notebook_runner import execute
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tools/ is not installed: it is not the package's
+
+from tools.notebook_runner import execute  # noqa: E402  (after the path)
+
 COMPARED = ("text/plain", "text/html", "image/png")
 
 

@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from recsys_helpers import environment
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
 
@@ -45,11 +47,10 @@ PARTS = [
 
 def run_part(arguments: list[str]) -> tuple[int, str]:
     """Run one benchmark script; return its exit code and output."""
-    env = {**os.environ, "RECSYS_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run(
         [sys.executable, str(BENCH / arguments[0]), *arguments[1:]],
         cwd=ROOT,
-        env=env,
+        env=environment.quiet_env(),
         capture_output=True,
         text=True,
         check=False,

@@ -1,12 +1,13 @@
 """Choose UserKNN / ItemKNN hyper-parameters on a validation split of train.
 
-The course's split is ``split.by_time(ds, 0.2)``; its test part is never
-looked at here. The training part is split again the same way
-(``split.by_time(train, 0.2)``) and every (neighbors, shrinkage) pair of the
-grid is fitted on the inner train and scored by nDCG@10 on the validation
-part. Prints one grid per model and dataset and the best cell, then the
-cell that is best over all datasets together (the highest mean of nDCG@10
-relative to each dataset's best), which becomes the model's default.
+The protocol is ``benchmarks/protocol.py``'s: the course's split is
+``split.by_time(ds, 0.2)``; its test part is never looked at here. The
+training part is split again the same way (``split.by_time(train, 0.2)``) and
+every (neighbors, shrinkage) pair of the grid is fitted on the inner train
+and scored by nDCG@10 on the validation part. Prints one grid per model and
+dataset and the best cell, then the cell that is best over all datasets
+together (the highest mean of nDCG@10 relative to each dataset's best), which
+becomes the model's default.
 
 Usage (from the repository root)::
 
@@ -20,8 +21,9 @@ import argparse
 import time
 
 import pandas as pd
+import protocol
 
-from recsys_helpers import data, evaluation, split
+from recsys_helpers.data import Dataset
 from recsys_helpers.models import ItemKNN, UserKNN
 
 NEIGHBORS = [5, 10, 20, 50, 100, 200, 400]
@@ -29,10 +31,9 @@ SHRINKAGE = [0.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
 MODELS = {"UserKNN": UserKNN, "ItemKNN": ItemKNN}
 
 
-def validation_grid(name: str, model_name: str) -> pd.DataFrame:
-    ds = data.load(name)
-    train, _ = split.by_time(ds, test_fraction=0.2)  # test is never used
-    inner, validation = split.by_time(train, test_fraction=0.2)
+def validation_grid(
+    inner: Dataset, validation: Dataset, model_name: str
+) -> pd.DataFrame:
     grid = pd.DataFrame(
         index=pd.Index(NEIGHBORS, name="neighbors"),
         columns=pd.Index(SHRINKAGE, name="shrinkage"),
@@ -40,9 +41,8 @@ def validation_grid(name: str, model_name: str) -> pd.DataFrame:
     )
     for k in NEIGHBORS:
         for s in SHRINKAGE:
-            model = MODELS[model_name](neighbors=k, shrinkage=s).fit(inner)
-            per_user, _ = evaluation.per_user_metrics(model, inner, validation, k=10)
-            grid.loc[k, s] = per_user["ndcg"].mean()
+            model = MODELS[model_name](neighbors=k, shrinkage=s)
+            grid.loc[k, s] = protocol.validation_ndcg(model, inner, validation)
     return grid
 
 
@@ -55,13 +55,13 @@ def main() -> None:
     pd.set_option("display.width", 120)
     relative: dict[str, list[pd.DataFrame]] = {m: [] for m in MODELS}
     for name in args.datasets:
+        inner, validation = protocol.validation_split(name)
         for model_name in MODELS:
             start = time.perf_counter()
-            grid = validation_grid(name, model_name)
+            grid = validation_grid(inner, validation, model_name)
             relative[model_name].append(grid / grid.max().max())
             k, s = grid.stack().idxmax()
-            print(f"\n== {name} / {model_name}: validation nDCG@10")
-            print(grid.round(4).to_string())
+            protocol.print_table(f"== {name} / {model_name}: validation nDCG@10", grid)
             print(
                 f"best: neighbors={k}, shrinkage={s}, nDCG@10={grid.loc[k, s]:.4f} "
                 f"({time.perf_counter() - start:.0f} s)"
@@ -69,8 +69,8 @@ def main() -> None:
     for model_name, grids in relative.items():
         mean = sum(grids) / len(grids)
         k, s = mean.stack().idxmax()
-        print(f"\n== {model_name}: nDCG@10 / best nDCG@10, mean over datasets")
-        print(mean.round(3).to_string())
+        title = f"== {model_name}: nDCG@10 / best nDCG@10, mean over datasets"
+        protocol.print_table(title, mean, digits=3)
         print(f"default: neighbors={k}, shrinkage={s} ({mean.loc[k, s]:.3f} of best)")
 
 

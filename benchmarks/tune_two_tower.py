@@ -1,8 +1,9 @@
 """Choose TwoTower's hyper-parameters on a validation split carved from train.
 
-The test split is never used: for each dataset, ``split.by_time(ds, 0.2)``
-gives (train, test); ``split.by_time(train, 0.2)`` gives (fit, validation),
-and every configuration is scored by nDCG@10 on the validation part.
+The protocol is ``benchmarks/protocol.py``'s and the test split is never
+used: for each dataset, ``split.by_time(ds, 0.2)`` gives (train, test);
+``split.by_time(train, 0.2)`` gives (fit, validation), and every
+configuration is scored by nDCG@10 on the validation part.
 
 Usage::
 
@@ -10,22 +11,25 @@ Usage::
     .venv/bin/python benchmarks/tune_two_tower.py shop --grid "temperature=0.05,0.1"
 
 ``--grid`` varies one or more parameters around the defaults (a full
-product of the values listed); without it a small one-at-a-time sweep runs.
+product of the values listed; ``;`` separates parameters, ``,`` values, each
+value a Python literal: ``"embedding_dim=32,64;temperature=0.05,0.1"``);
+without it a small one-at-a-time sweep runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import itertools
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("RECSYS_PROGRESS", "0")
-
 import pandas as pd
+import protocol
 
-from recsys_helpers import data, evaluation, models, split
+from recsys_helpers import environment, evaluation, models
+
+# before TensorFlow is imported; values already set (by the caller) win
+environment.apply(environment.QUIET_ENV, override=False)
 
 SWEEP = {
     "embedding_dim": [32, 64, 128],
@@ -37,10 +41,18 @@ SWEEP = {
 
 
 def parse_grid(text: str) -> dict[str, list]:
+    """``"a=1,2;b=0.1"`` -> ``{"a": [1, 2], "b": [0.1]}`` (an argparse type)."""
     grid = {}
     for part in text.split(";"):
-        key, values = part.split("=")
-        grid[key.strip()] = [eval(v) for v in values.split(",")]
+        key, sep, values = part.partition("=")
+        if not sep or not key.strip():
+            raise argparse.ArgumentTypeError(f"expected name=value,...: {part!r}")
+        try:
+            grid[key.strip()] = [ast.literal_eval(v.strip()) for v in values.split(",")]
+        except (ValueError, SyntaxError) as error:
+            raise argparse.ArgumentTypeError(
+                f"{part!r}: values must be Python literals (64, 0.1, 'adam', True)"
+            ) from error
     return grid
 
 
@@ -60,12 +72,11 @@ def configurations(grid: dict[str, list] | None) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("datasets", nargs="+")
-    parser.add_argument("--grid", default=None)
+    parser.add_argument("--grid", type=parse_grid, default=None)
     args = parser.parse_args()
-    grid = parse_grid(args.grid) if args.grid else None
+    grid = args.grid
     for name in args.datasets:
-        train, _ = split.by_time(data.load(name), test_fraction=0.2)
-        fit, valid = split.by_time(train, test_fraction=0.2)
+        fit, valid = protocol.validation_split(name)
         rows = [evaluation.evaluate(models.Popularity(), fit, valid, name="Popularity")]
         seen = set()
         for config in configurations(grid):
@@ -85,9 +96,8 @@ def main() -> None:
                 flush=True,
             )
         table = pd.concat(rows).sort_values("ndcg@10", ascending=False)
-        print(
-            evaluation.format_leaderboard(table)[["ndcg@10", "recall@10"]].to_string()
-        )
+        shown = evaluation.format_leaderboard(table)[["ndcg@10", "recall@10"]]
+        protocol.print_table(None, shown)
 
 
 if __name__ == "__main__":

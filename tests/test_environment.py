@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tools import lock
 
@@ -108,3 +109,63 @@ def test_no_checkpoints_or_data_files_are_tracked():
     assert not [p for p in tracked if ".ipynb_checkpoints" in p]
     forbidden = {"ratings.csv", "movies.csv", "tags.csv", "u.data", "u.item", "u.user"}
     assert not [p for p in tracked if Path(p).name in forbidden]
+
+
+# Maintainers' tools: in the lock (make installs them) but never on Binder.
+DEV_ONLY = {
+    "playwright",
+    "greenlet",  # playwright's
+    "ruff",
+    "hypothesis",
+    "sortedcontainers",  # hypothesis's
+    "pytest-timeout",
+    "uv",
+}
+# What a learner and a teacher run on Binder: the lessons, JupyterLab, nbval.
+ON_BINDER = {"jupyterlab", "ipykernel", "pytest", "nbval", "tensorflow-cpu", "pooch"}
+
+
+def _environment_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if line.startswith("      - "):
+            name, version = line.removeprefix("      - ").split("==")
+            pins[name] = version
+    return pins
+
+
+def test_binder_environment_has_no_developer_tools():
+    pins = _environment_pins()
+    assert pins, "environment.yml lists no pip packages"
+    assert not DEV_ONLY & set(pins), f"dev-only on Binder: {DEV_ONLY & set(pins)}"
+    assert set(pins) >= ON_BINDER, f"missing on Binder: {ON_BINDER - set(pins)}"
+    assert pins == {n: v for n, v in lock.locked_pins().items() if n in pins}
+
+
+def test_binder_environment_is_closed_under_dependencies():
+    """Every dependency (installed metadata) of a Binder package is on Binder.
+
+    Cross-checks tools/lock.py's reading of the lock's ``# via`` comments
+    against the packages' own metadata.
+    """
+    from importlib import metadata
+
+    pins = _environment_pins()
+    checked, missing = 0, []
+    for name, version in pins.items():
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if dist.version != version:
+            continue  # another version here: its metadata proves nothing
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            environment = {**lock.BINDER_PLATFORM, "extra": ""}
+            if requirement.marker and not requirement.marker.evaluate(environment):
+                continue
+            checked += 1
+            if canonicalize_name(requirement.name) not in pins:
+                missing.append(f"{name} needs {requirement}")
+    assert not missing, missing
+    assert checked > 50

@@ -1,1 +1,1 @@
-"""Maintainer scripts (lock file and Binder environment)."""
+"""Maintainer scripts: lock file and Binder environment, notebook runner, `make lab`."""

@@ -1,22 +1,34 @@
 """Binder's environment.yml, derived from requirements-lock.txt.
 
 ``make lock`` re-solves requirements-lock.txt from pyproject.toml (uv, for
-every platform) and then runs this script, which writes environment.yml:
-Python and pip from conda-forge, everything else through pip at the lock's
-exact pins for Binder's platform (Linux x86_64, Python 3.11). A unit test
-(tests/test_environment.py) fails when the two drift apart.
+every platform, all extras) and then runs this script, which writes
+environment.yml: Python and pip from conda-forge, everything else through pip
+at the lock's exact pins for Binder's platform (Linux x86_64, Python 3.11).
+
+Binder gets what learners and teachers use, not the maintainers' tools: the
+package's dependencies and its ``lab`` and ``test`` extras
+(:data:`BINDER_EXTRAS`), with everything they need, found by following the
+lock's ``# via`` annotations. What only the ``dev`` extra pulls in (ruff,
+hypothesis, playwright, ...) stays out. A unit test
+(tests/test_environment.py) fails when environment.yml and the lock drift
+apart.
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements-lock.txt"
+PYPROJECT = ROOT / "pyproject.toml"
 ENVIRONMENT = ROOT / "environment.yml"
 PYTHON = "3.11"
+BINDER_EXTRAS = ("lab", "test")
 BINDER_PLATFORM = {
     "sys_platform": "linux",
     "platform_machine": "x86_64",
@@ -29,13 +41,30 @@ BINDER_PLATFORM = {
 }
 
 
-def locked_pins(platform: dict[str, str] | None = None) -> dict[str, str]:
-    """Exact pins of the lock file that apply on ``platform`` (default Binder's)."""
-    platform = platform or BINDER_PLATFORM
-    pins = {}
-    for line in LOCK.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", "-")):
+_PROJECT_VIA = re.compile(r"\(pyproject\.toml\)$")
+
+
+def _lock_entries(
+    platform: dict[str, str],
+) -> list[tuple[str, str, set[str]]]:
+    """``(name, version, dependents)`` of each lock line that applies.
+
+    ``dependents`` are the names in the line's ``# via`` comment; the project
+    itself (``recsys-helpers (pyproject.toml)``) is left out of them.
+    """
+    entries: list[tuple[str, str, set[str]]] = []
+    current: set[str] | None = None  # the dependents of the last line kept
+    for raw in LOCK.read_text().splitlines():
+        line = raw.strip()
+        if line.startswith("#"):
+            via = line.lstrip("#").strip()  # "via a", "via", or "  a"
+            if via == "via" or via.startswith("via "):
+                via = via[3:].strip()
+            if current is not None and via and not _PROJECT_VIA.search(via):
+                current.add(canonicalize_name(via))
+            continue
+        current = None
+        if not line or line.startswith("-"):
             continue
         requirement = Requirement(line)
         if requirement.marker and not requirement.marker.evaluate(platform):
@@ -43,19 +72,64 @@ def locked_pins(platform: dict[str, str] | None = None) -> dict[str, str]:
         (spec,) = requirement.specifier
         if spec.operator != "==":
             raise ValueError(f"lock line is not an exact pin: {line}")
-        pins[requirement.name] = spec.version
-    return pins
+        current = set()
+        entries.append((canonicalize_name(requirement.name), spec.version, current))
+    return entries
+
+
+def locked_pins(platform: dict[str, str] | None = None) -> dict[str, str]:
+    """Exact pins of the lock file that apply on ``platform`` (default Binder's)."""
+    return {
+        name: version for name, version, _ in _lock_entries(platform or BINDER_PLATFORM)
+    }
+
+
+def binder_requirements(extras: tuple[str, ...] = BINDER_EXTRAS) -> set[str]:
+    """Names pyproject.toml asks for on Binder: dependencies and ``extras``."""
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    lines = list(project["dependencies"])
+    for extra in extras:
+        lines += project["optional-dependencies"][extra]
+    wanted = set()
+    for line in lines:
+        requirement = Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate(BINDER_PLATFORM):
+            continue
+        wanted.add(canonicalize_name(requirement.name))
+    return wanted
+
+
+def binder_pins(extras: tuple[str, ...] = BINDER_EXTRAS) -> dict[str, str]:
+    """The lock's pins Binder needs: :func:`binder_requirements` and their deps.
+
+    A locked package is needed when pyproject asks for it or when one of the
+    packages in its ``# via`` comment is needed (to a fixed point).
+    """
+    entries = _lock_entries(BINDER_PLATFORM)
+    needed = binder_requirements(extras)
+    missing = needed - {name for name, _, _ in entries}
+    if missing:
+        raise ValueError(f"not in the lock: {sorted(missing)}: run `make lock`")
+    grown = True
+    while grown:
+        grown = False
+        for name, _, dependents in entries:
+            if name not in needed and dependents & needed:
+                needed.add(name)
+                grown = True
+    return {name: version for name, version, _ in entries if name in needed}
 
 
 def environment_text() -> str:
     """The environment.yml the lock file implies."""
     pip_lines = "".join(
         f"      - {name}=={version}\n"
-        for name, version in sorted(locked_pins().items())
+        for name, version in sorted(binder_pins().items())
     )
     return (
         "# Binder (repo2docker) environment. Generated by tools/lock.py from\n"
         "# requirements-lock.txt: do not edit by hand, run `make lock`.\n"
+        "# The package's dependencies and its lab and test extras, not dev.\n"
         "# postBuild installs the recsys_helpers package itself.\n"
         "name: recsys-from-scratch\n"
         "channels:\n"
@@ -70,4 +144,9 @@ def environment_text() -> str:
 
 if __name__ == "__main__":
     ENVIRONMENT.write_text(environment_text())
-    print(f"wrote {ENVIRONMENT.relative_to(ROOT)}: {len(locked_pins())} pins")
+    pins, locked = binder_pins(), locked_pins()
+    print(
+        f"wrote {ENVIRONMENT.relative_to(ROOT)}: {len(pins)} of the lock's "
+        f"{len(locked)} pins for Binder's platform (left out, dev only: "
+        f"{', '.join(sorted(set(locked) - set(pins)))})"
+    )

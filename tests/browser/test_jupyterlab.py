@@ -38,6 +38,8 @@ import nbformat
 import numpy as np
 import pytest
 
+from recsys_helpers import environment
+
 REPO = Path(__file__).resolve().parents[2]
 # The folder of notebooks served (a copy of it): the repo's, or another one
 # (e.g. a copy with a deliberate error, to see the test fail).
@@ -264,17 +266,15 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory):
     (root / "synthetic").mkdir()
     config_dir, user_settings = _lab_settings(base)
     port = _free_port()
-    env = {
-        **os.environ,
-        "RECSYS_PROGRESS": "0",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONHASHSEED": "0",
-        "RECSYS_DATASET": "shop",
-        "JUPYTER_CONFIG_DIR": str(config_dir),
-        "JUPYTER_DATA_DIR": str(base / "jupyter-data"),
-        "JUPYTER_RUNTIME_DIR": str(base / "jupyter-runtime"),
-        "IPYTHONDIR": str(base / "ipython"),
-    }
+    env = environment.quiet_env(
+        {
+            "RECSYS_DATASET": "shop",
+            "JUPYTER_CONFIG_DIR": str(config_dir),
+            "JUPYTER_DATA_DIR": str(base / "jupyter-data"),
+            "JUPYTER_RUNTIME_DIR": str(base / "jupyter-runtime"),
+            "IPYTHONDIR": str(base / "ipython"),
+        }
+    )
     env.pop("MPLBACKEND", None)  # inline figures, as a learner sees them
     command = [
         sys.executable,

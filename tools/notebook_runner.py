@@ -1,12 +1,15 @@
-"""Execute lessons headless: ``python -m recsys_helpers.notebook_runner``.
+"""Execute lessons headless: ``python tools/notebook_runner.py``.
 
 ``make notebooks`` re-executes notebooks in place (so stored outputs equal a
 fresh run, for nbval to compare); ``make run`` executes copies into a build
 folder and prints each lesson's final metrics table, the output of the cell
 tagged ``final-metrics``.
 
-Kernels run with progress bars off (``RECSYS_PROGRESS=0``), TensorFlow's C++
-logs silenced and a fixed ``PYTHONHASHSEED``, from the notebook's folder.
+Kernels run with :data:`recsys_helpers.environment.QUIET_ENV` (progress bars
+off, TensorFlow's C++ logs silenced and oneDNN off, a fixed
+``PYTHONHASHSEED``) and the default inline figure backend, from the
+notebook's folder. A maintainer tool (nbformat and nbclient are development
+dependencies), so it lives here rather than in the package.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-QUIET_ENV = {"RECSYS_PROGRESS": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
+from recsys_helpers import environment
 
 
 def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
@@ -28,9 +31,8 @@ def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     Cells tagged ``raises-exception`` may fail; any other error stops the run
     with a ``CellExecutionError``.
     """
-    for key, value in QUIET_ENV.items():
-        os.environ[key] = value
-    os.environ.pop("MPLBACKEND", None)
+    environment.apply(environment.QUIET_ENV)
+    os.environ.pop("MPLBACKEND", None)  # inline figures, as a learner sees them
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,

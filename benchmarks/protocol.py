@@ -1,0 +1,82 @@
+"""The tuning protocol shared by ``benchmarks/tune_*.py``.
+
+Hyper-parameters are chosen on a validation split carved from train, never on
+test (DESIGN.md):
+
+1. ``train, test = split.by_time(ds, test_fraction=0.2)``, the course's split;
+   ``test`` is dropped here and never looked at;
+2. ``fit, valid = split.by_time(train, test_fraction=0.2)``: the same split
+   again, inside train;
+3. every setting is fitted on ``fit`` and scored by mean nDCG@10 over the
+   users of ``valid`` (full ranking, ``fit``'s items excluded).
+
+Datasets are loaded by name with :func:`recsys_helpers.data.load`, so
+MovieLens is read from ``RECSYS_DATA_DIR`` (or the user cache, downloading
+when it can). The scripts import this module as ``protocol`` (the folder of
+the script run is on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from recsys_helpers import data, evaluation, split
+from recsys_helpers.data import Dataset
+from recsys_helpers.datasets.movielens import DatasetUnavailableError
+from recsys_helpers.models.base import Recommender
+
+TEST_FRACTION = 0.2
+VALIDATION_FRACTION = 0.2
+K = 10
+
+
+def load_dataset(name: str) -> Dataset:
+    """The dataset ``name`` (``shop``, ``movielens-latest-small``, ...)."""
+    return data.load(name)
+
+
+def validation_split(dataset: str | Dataset) -> tuple[Dataset, Dataset]:
+    """``(fit, valid)``: the course's train part, split again by time.
+
+    Args:
+        dataset: A dataset or its name.
+    """
+    ds = load_dataset(dataset) if isinstance(dataset, str) else dataset
+    train, _ = split.by_time(ds, test_fraction=TEST_FRACTION)  # test is never used
+    return split.by_time(train, test_fraction=VALIDATION_FRACTION)
+
+
+def validation_splits(
+    names: list[str], skip_unavailable: bool = False
+) -> dict[str, tuple[Dataset, Dataset]]:
+    """:func:`validation_split` of each dataset, by name, in the order given.
+
+    Args:
+        names: Dataset names.
+        skip_unavailable: Leave out (and say so) a dataset that is neither on
+            disk nor downloadable, instead of failing.
+    """
+    splits = {}
+    for name in names:
+        try:
+            splits[name] = validation_split(name)
+        except DatasetUnavailableError as error:
+            if not skip_unavailable:
+                raise
+            reason = str(error).splitlines()[0]
+            print(f"{name} not available ({reason}); tuning without it.")
+    return splits
+
+
+def validation_ndcg(model: Recommender, fit: Dataset, valid: Dataset) -> float:
+    """Fit ``model`` on ``fit``; its mean nDCG@10 over the users of ``valid``."""
+    model.fit(fit)
+    frame, _ = evaluation.per_user_metrics(model, fit, valid, k=K)
+    return float(frame["ndcg"].mean())
+
+
+def print_table(title: str | None, table: pd.DataFrame, digits: int = 4) -> None:
+    """Print a blank line and ``title`` (if any), then ``table`` rounded."""
+    if title is not None:
+        print(f"\n{title}")
+    print(table.round(digits).to_string())
