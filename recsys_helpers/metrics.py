@@ -15,7 +15,10 @@ evaluation and shared by all metrics:
     least 1 (a user with nothing held out cannot be evaluated) and at least the
     number of hits in the row.
 
-Each ranking metric returns one float per user, an array of shape ``(n_users,)``;
+Every ranking metric has the same signature, ``metric(hits, n_relevant)``, even
+those whose formula does not use ``n_relevant`` (precision, reciprocal rank, hit
+rate): it is still validated, and it sets their ceiling. Each returns one float
+per user, an array of shape ``(n_users,)``;
 the reported score is usually its mean over users (MAP@k is the mean of
 :func:`average_precision_at_k`, MRR@k the mean of :func:`reciprocal_rank_at_k`).
 All computations are vectorised over users: there is no Python loop over users.
@@ -27,11 +30,15 @@ metric name to a function of ``(hits, n_relevant)`` so evaluation code can loop
 over all of them.
 
 Beyond accuracy, :func:`catalog_coverage` and :func:`novelty` describe *which*
-items are recommended, and :func:`rmse` and :func:`mae` score rating predictions.
+items are recommended; :func:`gini` and :func:`top_share` measure how
+concentrated a set of counts is (interactions per item in a dataset, or
+recommendations per item); :func:`rmse` and :func:`mae` score rating
+predictions.
 """
 
 from __future__ import annotations
 
+import numbers
 import operator
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Sequence
@@ -43,6 +50,7 @@ __all__ = [
     "RANKING_METRICS",
     "average_precision_at_k",
     "catalog_coverage",
+    "gini",
     "hit_rate_at_k",
     "hits_from_lists",
     "mae",
@@ -52,6 +60,7 @@ __all__ = [
     "recall_at_k",
     "reciprocal_rank_at_k",
     "rmse",
+    "top_share",
 ]
 
 
@@ -80,8 +89,12 @@ def _check_hits(hits: ArrayLike) -> NDArray[np.bool_]:
         raise ValueError(
             f"hits must be boolean (or 0/1 integers or floats), got dtype {arr.dtype}"
         )
-    if not np.isin(arr, (0, 1)).all():
-        raise ValueError("hits must contain only True/False or 0/1 values")
+    bad = ~np.isin(arr, (0, 1))
+    if bad.any():
+        raise ValueError(
+            "hits must contain only True/False or 0/1 values, got "
+            f"{np.unique(arr[bad])[:5].tolist()}"
+        )
     return arr.astype(np.bool_)
 
 
@@ -101,8 +114,11 @@ def _check_n_relevant(
             "rows; there must be one count per user"
         )
     if np.issubdtype(arr.dtype, np.floating):
-        if not (np.isfinite(arr).all() and (arr == np.round(arr)).all()):
-            raise ValueError("n_relevant must contain whole numbers")
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            raise ValueError(
+                f"n_relevant must contain whole numbers, got {arr[bad][:5].tolist()}"
+            )
     elif not np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
         raise ValueError(f"n_relevant must be integers, got dtype {arr.dtype}")
     arr = arr.astype(np.int64)
@@ -179,8 +195,31 @@ def _check_ratings(
                 "drop or fill them before scoring"
             )
         if np.isinf(values).any():
-            raise ValueError(f"{name} contains infinite values")
+            raise ValueError(
+                f"{name} contains {int(np.isinf(values).sum())} infinite value(s)"
+            )
     return true.ravel(), pred.ravel()
+
+
+def _check_counts(counts: ArrayLike) -> NDArray[np.float64]:
+    """Return ``counts`` as a new 1-D float array of finite values >= 0."""
+    arr = np.asarray(counts)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"counts must be a 1-D array, got {arr.ndim} dimension(s) with shape "
+            f"{arr.shape}"
+        )
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise ValueError(f"counts must be numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        bad = arr[~np.isfinite(arr)]
+        raise ValueError(f"counts must be finite, got {bad[:5].tolist()}")
+    if (arr < 0).any():
+        raise ValueError(f"counts must be >= 0, got {arr[arr < 0][:5].tolist()}")
+    return arr
 
 
 def _discounts(k: int) -> NDArray[np.float64]:
@@ -267,7 +306,7 @@ def hits_from_lists(
 # ---------------------------------------------------------------------------
 
 
-def precision_at_k(hits: ArrayLike) -> NDArray[np.float64]:
+def precision_at_k(hits: ArrayLike, n_relevant: ArrayLike) -> NDArray[np.float64]:
     r"""Compute precision@k, the fraction of the top-k list that is relevant.
 
     .. math::
@@ -279,20 +318,25 @@ def precision_at_k(hits: ArrayLike) -> NDArray[np.float64]:
 
     Range [0, 1]. Ceiling ``min(1, n_rel / k)``: a user with fewer than ``k``
     relevant items cannot fill the list with hits, so precision@k can only reach
-    1 for users with at least ``k`` relevant items.
+    1 for users with at least ``k`` relevant items. ``n_relevant`` does not enter
+    the formula; it is validated like every metric's.
 
     Args:
         hits: Boolean array of shape ``(n_users, k)``, ``hits[u, j]`` true if the
             item at rank ``j + 1`` is relevant.
+        n_relevant: Int array of shape ``(n_users,)``, the number of relevant
+            (held-out) items of each user, >= 1.
 
     Returns:
         Float array of shape ``(n_users,)``, precision@k of each user.
 
     Raises:
-        ValueError: If ``hits`` is not 2-D, has ``k = 0`` columns or holds values
-            other than True/False or 0/1.
+        ValueError: If the inputs have the wrong shape or values (see the module
+            docstring), e.g. ``hits`` not 2-D or holding values other than
+            True/False or 0/1.
     """
     h = _check_hits(hits)
+    _check_n_relevant(n_relevant, h)
     return h.sum(axis=1) / h.shape[1]
 
 
@@ -419,7 +463,7 @@ def average_precision_at_k(
     return summed / np.minimum(n_rel, k)
 
 
-def reciprocal_rank_at_k(hits: ArrayLike) -> NDArray[np.float64]:
+def reciprocal_rank_at_k(hits: ArrayLike, n_relevant: ArrayLike) -> NDArray[np.float64]:
     r"""Compute the reciprocal rank of the first hit; MRR@k is its mean over users.
 
     .. math::
@@ -430,26 +474,30 @@ def reciprocal_rank_at_k(hits: ArrayLike) -> NDArray[np.float64]:
     look before finding something relevant.
 
     Range [0, 1], taking the values 0, 1/k, ..., 1/2, 1. Ceiling 1 (a hit at
-    rank 1) for every user.
+    rank 1) for every user. ``n_relevant`` does not enter the formula; it is
+    validated like every metric's.
 
     Args:
         hits: Boolean array of shape ``(n_users, k)``, ``hits[u, j]`` true if the
             item at rank ``j + 1`` is relevant.
+        n_relevant: Int array of shape ``(n_users,)``, the number of relevant
+            (held-out) items of each user, >= 1.
 
     Returns:
         Float array of shape ``(n_users,)``, RR@k of each user.
 
     Raises:
-        ValueError: If ``hits`` is not 2-D, has ``k = 0`` columns or holds values
-            other than True/False or 0/1.
+        ValueError: If the inputs have the wrong shape or values (see the module
+            docstring).
     """
     h = _check_hits(hits)
+    _check_n_relevant(n_relevant, h)
     any_hit = h.any(axis=1)
     first_rank = h.argmax(axis=1) + 1  # argmax is 0 for an all-False row
     return np.where(any_hit, 1.0 / first_rank, 0.0)
 
 
-def hit_rate_at_k(hits: ArrayLike) -> NDArray[np.float64]:
+def hit_rate_at_k(hits: ArrayLike, n_relevant: ArrayLike) -> NDArray[np.float64]:
     r"""Compute the hit rate at k: 1 if the top-k list has any hit, else 0.
 
     .. math::
@@ -460,50 +508,36 @@ def hit_rate_at_k(hits: ArrayLike) -> NDArray[np.float64]:
     item. With a single held-out item per user (leave-one-out) it equals
     recall@k.
 
-    Range {0, 1}. Ceiling 1 for every user.
+    Range {0, 1}. Ceiling 1 for every user. ``n_relevant`` does not enter the
+    formula; it is validated like every metric's.
 
     Args:
         hits: Boolean array of shape ``(n_users, k)``, ``hits[u, j]`` true if the
             item at rank ``j + 1`` is relevant.
+        n_relevant: Int array of shape ``(n_users,)``, the number of relevant
+            (held-out) items of each user, >= 1.
 
     Returns:
         Float array of shape ``(n_users,)`` of 0.0 and 1.0.
 
     Raises:
-        ValueError: If ``hits`` is not 2-D, has ``k = 0`` columns or holds values
-            other than True/False or 0/1.
+        ValueError: If the inputs have the wrong shape or values (see the module
+            docstring).
     """
     h = _check_hits(hits)
+    _check_n_relevant(n_relevant, h)
     return h.any(axis=1).astype(np.float64)
-
-
-def _precision(hits: ArrayLike, n_relevant: ArrayLike) -> NDArray[np.float64]:
-    """Precision@k with the common ``(hits, n_relevant)`` signature."""
-    _check_n_relevant(n_relevant, _check_hits(hits))
-    return precision_at_k(hits)
-
-
-def _reciprocal_rank(hits: ArrayLike, n_relevant: ArrayLike) -> NDArray[np.float64]:
-    """Reciprocal rank with the common ``(hits, n_relevant)`` signature."""
-    _check_n_relevant(n_relevant, _check_hits(hits))
-    return reciprocal_rank_at_k(hits)
-
-
-def _hit_rate(hits: ArrayLike, n_relevant: ArrayLike) -> NDArray[np.float64]:
-    """Hit rate with the common ``(hits, n_relevant)`` signature."""
-    _check_n_relevant(n_relevant, _check_hits(hits))
-    return hit_rate_at_k(hits)
 
 
 RankingMetric = Callable[[ArrayLike, ArrayLike], NDArray[np.float64]]
 
 RANKING_METRICS: dict[str, RankingMetric] = {
-    "precision": _precision,
+    "precision": precision_at_k,
     "recall": recall_at_k,
     "ndcg": ndcg_at_k,
     "map": average_precision_at_k,
-    "mrr": _reciprocal_rank,
-    "hit_rate": _hit_rate,
+    "mrr": reciprocal_rank_at_k,
+    "hit_rate": hit_rate_at_k,
 }
 """Every ranking metric as a function of ``(hits, n_relevant)``, by name.
 
@@ -598,8 +632,12 @@ def novelty(
             f"{counts.shape}"
         )
     if np.issubdtype(counts.dtype, np.floating):
-        if not (np.isfinite(counts).all() and (counts == np.round(counts)).all()):
-            raise ValueError("item_counts must contain whole numbers")
+        bad = ~np.isfinite(counts) | (counts != np.round(counts))
+        if bad.any():
+            raise ValueError(
+                "item_counts must contain whole numbers, got "
+                f"{counts[bad][:5].tolist()}"
+            )
     elif not np.issubdtype(counts.dtype, np.integer) or counts.dtype == np.bool_:
         raise ValueError(f"item_counts must be integers, got dtype {counts.dtype}")
     if counts.size and (counts.min() < 0 or counts.max() > n_train_users):
@@ -614,6 +652,100 @@ def novelty(
         )
     p = (counts.astype(np.float64) + 1.0) / (n_train_users + 1.0)
     return float(np.mean(-np.log2(p[items])))
+
+
+# ---------------------------------------------------------------------------
+# Concentration: how unequally counts are spread over items
+# ---------------------------------------------------------------------------
+
+
+def gini(counts: ArrayLike) -> float:
+    r"""Compute the Gini coefficient of non-negative counts.
+
+    With the ``n`` counts sorted ascending, :math:`x_{(1)} \le \dots \le x_{(n)}`:
+
+    .. math::
+
+        G = \frac{\sum_{i=1}^{n} (2i - n - 1)\, x_{(i)}}{n \sum_{i=1}^{n} x_i}
+
+    Applied to interactions per item it measures popularity bias: 0 when every
+    item is equally popular, close to 1 when a few items take everything.
+    Applied to how often each item is recommended it measures how concentrated
+    a recommender's lists are. It does not change when every count is
+    multiplied by the same factor.
+
+    Range ``[0, 1 - 1/n]``: 0 when all counts are equal; the ceiling
+    ``1 - 1/n`` when a single item holds every count. Returns 0.0 for an empty
+    or all-zero input (nothing is concentrated).
+
+    Example:
+        >>> gini([1, 1, 1, 1])
+        0.0
+        >>> gini([0, 0, 0, 4])
+        0.75
+
+    Args:
+        counts: 1-D array of non-negative counts, e.g. interactions per item.
+
+    Returns:
+        The Gini coefficient as a float.
+
+    Raises:
+        ValueError: If ``counts`` is not 1-D or holds negative, NaN or infinite
+            values.
+    """
+    x = np.sort(_check_counts(counts))
+    n = x.size
+    if n == 0 or x.sum() == 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float(np.sum((2 * ranks - n - 1) * x) / (n * x.sum()))
+
+
+def top_share(counts: ArrayLike, fraction: float) -> float:
+    r"""Compute the share of the total held by the largest ``fraction`` of counts.
+
+    With the counts sorted descending and ``m = max(1, round(fraction * n))``:
+
+    .. math::
+
+        share = \sum_{i=1}^{m} x_{(i)} \Big/ \sum_{i=1}^{n} x_i
+
+    ``top_share(interactions_per_item, 0.1)`` is the share of all interactions
+    that go to the 10% most popular items (the "head" of the long tail).
+
+    Range ``[m / n, 1]``: the floor ``m / n`` (about ``fraction``) when all
+    counts are equal; the ceiling 1 when the top ``m`` items hold everything.
+    Returns 0.0 for an empty or all-zero input.
+
+    Example:
+        >>> top_share([5, 3, 1, 1], 0.25)
+        0.5
+
+    Args:
+        counts: 1-D array of non-negative counts, e.g. interactions per item.
+        fraction: Share of the items to call the top, in (0, 1]; at least one
+            item is always taken.
+
+    Returns:
+        The share as a float.
+
+    Raises:
+        ValueError: If ``counts`` is not 1-D or holds negative, NaN or infinite
+            values, or if ``fraction`` is not in (0, 1].
+    """
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, numbers.Real)
+        or not 0 < fraction <= 1
+    ):
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    x = np.sort(_check_counts(counts))[::-1]
+    total = x.sum()
+    if total == 0:
+        return 0.0
+    top = max(1, round(fraction * x.size))
+    return float(x[:top].sum() / total)
 
 
 # ---------------------------------------------------------------------------

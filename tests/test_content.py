@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -141,24 +143,82 @@ def test_cold_users_are_refused():
         model.score(2)
 
 
-def test_bad_parameters():
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"vectorizer": "bert"},
+            "ContentBased: vectorizer must be one of ('tfidf', 'count'), got 'bert'",
+        ),
+        (
+            {"vectorizer": None},
+            "vectorizer must be one of ('tfidf', 'count'), got None",
+        ),
+        (
+            {"half_life_days": 0},
+            "ContentBased: half_life_days must be > 0 or None, got 0",
+        ),
+        ({"half_life_days": -3.5}, "half_life_days must be > 0 or None, got -3.5"),
+        (
+            {"half_life_days": float("nan")},
+            "half_life_days must be > 0 or None, got nan",
+        ),
+        ({"half_life_days": "30"}, "half_life_days must be > 0 or None, got '30'"),
+        ({"half_life_days": True}, "half_life_days must be > 0 or None, got True"),
+        ({"text_column": ""}, "ContentBased: text_column must be the name of a column"),
+        (
+            {"text_column": 3},
+            "ContentBased: text_column must be the name of a column of the items "
+            "(a non-empty string), got 3",
+        ),
+    ],
+)
+def test_bad_hyper_parameters_name_the_argument_and_value(params, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ContentBased(**params).fit(data.load("toy"))
+
+
+def test_items_without_usable_words():
     toy = data.load("toy")
-    with pytest.raises(ValueError, match="vectorizer"):
-        ContentBased(vectorizer="bert").fit(toy)
-    with pytest.raises(KeyError, match="text_column"):
-        ContentBased(text_column="genres").fit(toy)
-    with pytest.raises(ValueError, match="half_life_days"):
-        ContentBased(half_life_days=0).fit(toy)
     empty = toy.items.assign(tags="")
-    with pytest.raises(ValueError, match="no usable words"):
+    with pytest.raises(ValueError, match=r"items.tags \(text_column\) has no usable"):
         ContentBased().fit(data.Dataset.from_frames(toy.interactions, empty))
+
+
+def test_interactions_only_data_is_refused_with_what_to_do():
+    # the one model that needs side information: it says so, names the missing
+    # column and the alternatives, rather than ranking everything as a tie
+    assert ContentBased.requires_item_text
+    toy = data.load("toy")
+    bare = data.Dataset.from_frames(toy.interactions)
+    assert list(bare.items.columns) == ["item_id"]
+    with pytest.raises(ValueError) as info:
+        ContentBased().fit(bare)
+    message = str(info.value)
+    assert "ContentBased needs item text" in message
+    assert "text_column='tags'" in message
+    assert "no item side information" in message
+    assert "data.Dataset.from_frames(interactions, items)" in message
+    assert "ItemKNN" in message and "Popularity" in message
+
+
+def test_missing_text_column_lists_the_text_columns():
+    toy = data.load("toy")
+    with pytest.raises(ValueError) as info:
+        ContentBased(text_column="genres").fit(toy)
+    message = str(info.value)
+    assert "text_column='genres' is not a column of the items" in message
+    assert "pass text_column= one of ['title', 'tags']" in message
+    # the named column works
+    model = ContentBased(text_column="title").fit(toy)
+    assert model.item_vectors_.shape[0] == toy.n_items
 
 
 def test_beats_popularity_on_shop_by_time():
     train, test = split.by_time(data.load("shop"), test_fraction=0.2)
     results = evaluation.compare(
         {"ContentBased": ContentBased(), "Popularity": Popularity()}, train, test
-    )
+    ).leaderboard
     ndcg = results["ndcg@10"]
     assert ndcg["ContentBased"] > ndcg["Popularity"] + 0.01
     per_user = [

@@ -1,9 +1,11 @@
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
 from recsys_helpers import data, split
-from recsys_helpers.exercises import lesson03
 from recsys_helpers.models import ALS, Popularity, PureSVD
 from recsys_helpers.models.factorization import als_loss
 from tests.model_contract import ModelContract, checkerboard
@@ -104,19 +106,55 @@ def test_als_loss_matches_dense_formula():
 
 
 @pytest.mark.parametrize(
-    "params",
-    [{"factors": 0}, {"regularization": -1.0}, {"iterations": 0}, {"solver": "lu"}],
+    ("params", "message"),
+    [
+        ({"factors": 0}, "factors must be a positive integer, got 0"),
+        ({"factors": -3}, "factors must be a positive integer, got -3"),
+        ({"factors": 2.0}, "factors must be a positive integer, got 2.0"),
+        ({"factors": True}, "factors must be a positive integer, got True"),
+        ({"regularization": -1.0}, "regularization must be >= 0, got -1.0"),
+        ({"regularization": float("nan")}, "regularization must be >= 0, got nan"),
+        ({"regularization": None}, "regularization must be >= 0, got None"),
+        ({"alpha": -0.5}, "alpha must be >= 0, got -0.5"),
+        ({"alpha": "1"}, "alpha must be >= 0, got '1'"),
+        ({"iterations": 0}, "iterations must be a positive integer, got 0"),
+        ({"iterations": 2.5}, "iterations must be a positive integer, got 2.5"),
+        ({"solver": "lu"}, "solver must be one of ('cg', 'exact'), got 'lu'"),
+        ({"cg_steps": 0}, "cg_steps must be a positive integer, got 0"),
+        ({"track_loss": "yes"}, "track_loss must be one of (True, False), got 'yes'"),
+        ({"track_loss": 1}, "track_loss must be one of (True, False), got 1"),
+        ({"random_state": -1}, "random_state must be an integer >= 0, got -1"),
+        ({"random_state": None}, "random_state must be an integer >= 0, got None"),
+    ],
 )
-def test_als_rejects_bad_parameters(params):
+def test_als_bad_hyper_parameters_name_the_argument_and_value(params, message):
     ds, _ = checkerboard()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=re.escape(f"ALS: {message}")):
         ALS(**params).fit(ds)
 
 
-def test_pure_svd_rejects_zero_factors():
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"factors": 0}, "factors must be a positive integer, got 0"),
+        ({"factors": 1.5}, "factors must be a positive integer, got 1.5"),
+        ({"factors": None}, "factors must be a positive integer, got None"),
+        ({"random_state": -2}, "random_state must be an integer >= 0, got -2"),
+        ({"random_state": 0.5}, "random_state must be an integer >= 0, got 0.5"),
+    ],
+)
+def test_pure_svd_bad_hyper_parameters_name_the_argument_and_value(params, message):
     ds, _ = checkerboard()
-    with pytest.raises(ValueError, match="factors"):
-        PureSVD(factors=0).fit(ds)
+    with pytest.raises(ValueError, match=re.escape(f"PureSVD: {message}")):
+        PureSVD(**params).fit(ds)
+
+
+def test_pure_svd_says_how_small_the_data_is():
+    one_user = data.Dataset.from_frames(
+        pd.DataFrame({"user_id": [1, 1], "item_id": [1, 2]})
+    )
+    with pytest.raises(ValueError, match=re.escape("got 1 user(s) and 2 item(s)")):
+        PureSVD().fit(one_user)
 
 
 def test_factorisations_beat_popularity_on_shop():
@@ -127,72 +165,8 @@ def test_factorisations_beat_popularity_on_shop():
         {"ALS": ALS(), "PureSVD": PureSVD(), "Popularity": Popularity()},
         train,
         test,
-    )
+    ).leaderboard
     for name in ("ALS", "PureSVD"):
         assert (
             results.loc[name, "ndcg@10_low"] > results.loc["Popularity", "ndcg@10_high"]
         )
-
-
-# ------------------------------------------------------------ exercise checks
-def _pure_svd_scores(user_items, k):
-    from scipy.sparse.linalg import svds
-
-    _, _, vt = svds(user_items, k=k)
-    return np.asarray(user_items @ vt.T @ vt)
-
-
-def _als_user_update(user_items, y, regularization, alpha):
-    dense = user_items.toarray()
-    out = np.empty((dense.shape[0], y.shape[1]))
-    for u, row in enumerate(dense):
-        c = 1.0 + alpha * row
-        a = (y.T * c) @ y + regularization * np.eye(y.shape[1])
-        out[u] = np.linalg.solve(a, (y.T * c) @ (row > 0))
-    return out
-
-
-def _als_loss(user_items, x, y, regularization, alpha):
-    cui = user_items.copy()
-    cui.data = alpha * cui.data
-    return als_loss(cui, x, y, regularization)
-
-
-def _stub(*args):
-    raise NotImplementedError
-
-
-@pytest.mark.parametrize(
-    ("check", "solution"),
-    [
-        (lesson03.check_pure_svd_scores, _pure_svd_scores),
-        (lesson03.check_als_user_update, _als_user_update),
-        (lesson03.check_als_loss, _als_loss),
-    ],
-)
-def test_exercise_checks(check, solution, capsys):
-    assert check(solution)
-    assert "correct" in capsys.readouterr().out
-    assert not check(_stub)
-    assert "Hint" in capsys.readouterr().out
-    assert not check(lambda *args: np.zeros((3, 3)) if len(args) != 5 else 0.0)
-    assert "not yet" in capsys.readouterr().out
-
-
-def test_pure_svd_check_spots_mean_centring(capsys):
-    def centred(user_items, k):
-        dense = user_items.toarray()
-        dense = dense - dense.mean(axis=1, keepdims=True)
-        _, _, vt = np.linalg.svd(dense, full_matrices=False)
-        return dense @ vt[:k].T @ vt[:k]
-
-    assert not lesson03.check_pure_svd_scores(centred)
-    assert "mean-centred" in capsys.readouterr().out
-
-
-def test_als_update_check_spots_missing_confidence(capsys):
-    def no_confidence(user_items, y, regularization, alpha):
-        return _als_user_update(user_items, y, regularization, 0.0)
-
-    assert not lesson03.check_als_user_update(no_confidence)
-    assert "confidence" in capsys.readouterr().out

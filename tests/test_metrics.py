@@ -1,6 +1,8 @@
 """Tests for recsys_helpers.metrics: hand-computed values and properties."""
 
+import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from recsys_helpers.metrics import (
     RANKING_METRICS,
     average_precision_at_k,
     catalog_coverage,
+    gini,
     hit_rate_at_k,
     hits_from_lists,
     mae,
@@ -20,6 +23,7 @@ from recsys_helpers.metrics import (
     recall_at_k,
     reciprocal_rank_at_k,
     rmse,
+    top_share,
 )
 
 LOG2_3 = math.log2(3)  # 1.5849625...
@@ -71,10 +75,10 @@ def test_hits_from_lists_example(example):
 
 
 def test_precision_hand(example):
-    hits, _ = example
+    hits, n_rel = example
     # hits / k, with k = 3 even for the padded user 2 (1 hit in 2 items -> 1/3)
     expected = [2 / 3, 1 / 3, 1 / 3, 0.0, 3 / 3]
-    np.testing.assert_allclose(precision_at_k(hits), expected)
+    np.testing.assert_allclose(precision_at_k(hits, n_rel), expected)
 
 
 def test_recall_hand(example):
@@ -121,20 +125,20 @@ def test_average_precision_hand(example):
 
 
 def test_reciprocal_rank_hand(example):
-    hits, _ = example
+    hits, n_rel = example
     # first hit at rank 1, 2, 1, none, 1
     expected = [1.0, 0.5, 1.0, 0.0, 1.0]
-    np.testing.assert_allclose(reciprocal_rank_at_k(hits), expected)
+    np.testing.assert_allclose(reciprocal_rank_at_k(hits, n_rel), expected)
 
 
 def test_hit_rate_hand(example):
-    hits, _ = example
-    np.testing.assert_array_equal(hit_rate_at_k(hits), [1.0, 1.0, 1.0, 0.0, 1.0])
+    hits, n_rel = example
+    np.testing.assert_array_equal(hit_rate_at_k(hits, n_rel), [1.0, 1.0, 1.0, 0.0, 1.0])
 
 
 def test_reciprocal_rank_late_hit():
     hits = np.array([[0, 0, 0, 0, 1]], dtype=bool)
-    assert reciprocal_rank_at_k(hits)[0] == pytest.approx(1 / 5)
+    assert reciprocal_rank_at_k(hits, [1])[0] == pytest.approx(1 / 5)
 
 
 def test_ranking_metrics_dict(example):
@@ -147,31 +151,36 @@ def test_ranking_metrics_dict(example):
         "mrr",
         "hit_rate",
     ]
-    np.testing.assert_allclose(
-        RANKING_METRICS["precision"](hits, n_rel), precision_at_k(hits)
-    )
-    np.testing.assert_allclose(
-        RANKING_METRICS["recall"](hits, n_rel), recall_at_k(hits, n_rel)
-    )
-    np.testing.assert_allclose(
-        RANKING_METRICS["ndcg"](hits, n_rel), ndcg_at_k(hits, n_rel)
-    )
-    np.testing.assert_allclose(
-        RANKING_METRICS["map"](hits, n_rel), average_precision_at_k(hits, n_rel)
-    )
-    np.testing.assert_allclose(
-        RANKING_METRICS["mrr"](hits, n_rel), reciprocal_rank_at_k(hits)
-    )
-    np.testing.assert_allclose(
-        RANKING_METRICS["hit_rate"](hits, n_rel), hit_rate_at_k(hits)
-    )
+    # the mapping holds the public functions themselves, no wrappers
+    public = [
+        precision_at_k,
+        recall_at_k,
+        ndcg_at_k,
+        average_precision_at_k,
+        reciprocal_rank_at_k,
+        hit_rate_at_k,
+    ]
+    for fn, expected in zip(RANKING_METRICS.values(), public, strict=True):
+        assert fn is expected
     for fn in RANKING_METRICS.values():
         out = fn(hits, n_rel)
         assert out.shape == (5,)
         assert out.dtype == np.float64
-    # the wrapped hits-only metrics still validate n_relevant
-    with pytest.raises(ValueError, match="n_relevant"):
-        RANKING_METRICS["precision"](hits, n_rel[:2])
+        # metrics whose formula ignores n_relevant still validate it
+        with pytest.raises(ValueError, match="n_relevant"):
+            fn(hits, n_rel[:2])
+
+
+@pytest.mark.parametrize("fn", list(RANKING_METRICS.values()))
+def test_one_signature_for_every_ranking_metric(fn):
+    assert list(inspect.signature(fn).parameters) == ["hits", "n_relevant"]
+    doc = inspect.getdoc(fn)
+    # each docstring states the formula, the range and the ceiling
+    assert ".. math::" in doc
+    assert "Range" in doc
+    assert "Ceiling" in doc
+    with pytest.raises(TypeError):
+        fn(np.ones((1, 2), dtype=bool))  # n_relevant is required
 
 
 def test_integer_hits_accepted_and_inputs_not_mutated(example):
@@ -221,12 +230,20 @@ def test_ranking_metric_errors(hits, n_rel, match):
             fn(hits, n_rel)
 
 
-def test_hits_only_metric_errors():
-    for fn in (precision_at_k, reciprocal_rank_at_k, hit_rate_at_k):
-        with pytest.raises(ValueError, match="2-D"):
-            fn(np.ones(3, dtype=bool))
-        with pytest.raises(ValueError, match="k"):
-            fn(np.ones((3, 0), dtype=bool))
+@pytest.mark.parametrize(
+    ("hits", "n_rel", "value"),
+    [
+        (np.array([[0, 2, 1]]), [3], "[2]"),
+        (np.array([[0.5, 1.0]]), [3], "[0.5]"),
+        (np.array([[1, 0]], dtype=bool), [1.5], "[1.5]"),
+        (np.array([[0, 0]], dtype=bool), [0], "n_relevant [0]"),
+        (np.array([[1, 0]], dtype=bool), [1, 1], "n_relevant has 2 users"),
+    ],
+)
+def test_ranking_metric_errors_show_the_bad_value(hits, n_rel, value):
+    for fn in RANKING_METRICS.values():
+        with pytest.raises(ValueError, match=re.escape(value)):
+            fn(hits, n_rel)
 
 
 def test_float_n_relevant_with_whole_values_accepted():
@@ -337,9 +354,9 @@ def test_perfect_ranking_reaches_ceiling(k, n_rel):
     assert hits.shape == (n_users, k)
     np.testing.assert_allclose(ndcg_at_k(hits, n_rel), 1.0)
     np.testing.assert_allclose(average_precision_at_k(hits, n_rel), 1.0)
-    np.testing.assert_allclose(reciprocal_rank_at_k(hits), 1.0)
-    np.testing.assert_allclose(hit_rate_at_k(hits), 1.0)
-    np.testing.assert_allclose(precision_at_k(hits), np.minimum(1.0, n_rel / k))
+    np.testing.assert_allclose(reciprocal_rank_at_k(hits, n_rel), 1.0)
+    np.testing.assert_allclose(hit_rate_at_k(hits, n_rel), 1.0)
+    np.testing.assert_allclose(precision_at_k(hits, n_rel), np.minimum(1.0, n_rel / k))
     np.testing.assert_allclose(recall_at_k(hits, n_rel), np.minimum(1.0, k / n_rel))
 
 
@@ -387,7 +404,8 @@ def test_moving_a_hit_earlier_never_lowers_score(data, ranking):
         before, after = fn(hits, n_rel), fn(moved, n_rel)
         assert after[u] >= before[u] - 1e-12
         np.testing.assert_array_equal(np.delete(after, u), np.delete(before, u))
-    before, after = reciprocal_rank_at_k(hits), reciprocal_rank_at_k(moved)
+    before = reciprocal_rank_at_k(hits, n_rel)
+    after = reciprocal_rank_at_k(moved, n_rel)
     assert after[u] >= before[u]
     # ndcg strictly improves: the hit gains discount 1/log2(i+2) > 1/log2(j+2)
     assert ndcg_at_k(moved, n_rel)[u] > ndcg_at_k(hits, n_rel)[u]
@@ -513,3 +531,113 @@ def test_rating_inputs_not_mutated():
     mae(y_true, y_pred)
     np.testing.assert_array_equal(y_true, [1.0, 2.0])
     np.testing.assert_array_equal(y_pred, [2.0, 2.0])
+
+
+# ---------------------------------------------------------------------------
+# Concentration: gini and top_share
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        # sorted [1, 2, 2, 2, 3]: sum((2i - 6) x_i) = -4 - 4 + 0 + 4 + 12 = 8;
+        # n * sum = 5 * 10 = 50 -> 0.16
+        ([2, 3, 1, 2, 2], 0.16),
+        # one item holds everything: (2*4 - 5) * 4 / (4 * 4) = 3/4 = 1 - 1/n
+        ([0, 0, 0, 4], 0.75),
+        # [0, 1, 3]: (-2*0 + 0*1 + 2*3) / (3 * 4) = 6/12
+        ([3, 0, 1], 0.5),
+        ([7], 0.0),
+        ([], 0.0),
+        ([0, 0, 0], 0.0),
+    ],
+)
+def test_gini_hand(counts, expected):
+    assert gini(np.array(counts)) == pytest.approx(expected)
+    assert isinstance(gini(counts), float)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 100])
+def test_gini_equal_counts_is_zero(n):
+    assert gini(np.full(n, 3)) == pytest.approx(0.0, abs=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 1000), min_size=1, max_size=30), st.integers(1, 9))
+def test_gini_range_and_scale_invariance(counts, factor):
+    x = np.array(counts)
+    g = gini(x)
+    assert -1e-12 <= g <= 1 - 1 / x.size + 1e-12
+    assert gini(factor * x) == pytest.approx(g)
+    assert gini(x[::-1]) == pytest.approx(g)  # order does not matter
+
+
+def test_gini_does_not_mutate_its_input():
+    x = np.array([3, 1, 2])
+    gini(x)
+    np.testing.assert_array_equal(x, [3, 1, 2])
+
+
+@pytest.mark.parametrize(
+    ("counts", "fraction", "expected"),
+    [
+        ([5, 3, 1, 1], 0.25, 5 / 10),  # the top 1 of 4 items
+        ([5, 3, 1, 1], 0.5, 8 / 10),  # the top 2
+        ([1, 1, 5, 3], 0.5, 8 / 10),  # order of the input does not matter
+        ([5, 3, 1, 1], 1.0, 1.0),
+        ([5, 3, 1, 1], 0.01, 5 / 10),  # at least one item
+        ([0, 0, 9, 0], 0.25, 1.0),
+        ([0, 0], 0.5, 0.0),
+        ([], 0.5, 0.0),
+    ],
+)
+def test_top_share_hand(counts, fraction, expected):
+    assert top_share(np.array(counts), fraction) == pytest.approx(expected)
+    assert isinstance(top_share(counts, fraction), float)
+
+
+@pytest.mark.parametrize(("n", "fraction"), [(10, 0.1), (10, 0.3), (7, 0.5)])
+def test_top_share_of_equal_counts_is_its_floor(n, fraction):
+    top = max(1, round(fraction * n))
+    assert top_share(np.full(n, 4), fraction) == pytest.approx(top / n)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 1000), min_size=1, max_size=30),
+    st.floats(0.01, 1.0),
+)
+def test_top_share_range_and_monotone(counts, fraction):
+    x = np.array(counts)
+    share = top_share(x, fraction)
+    if x.sum() == 0:
+        assert share == 0.0
+        return
+    top = max(1, round(fraction * x.size))
+    assert top / x.size - 1e-12 <= share <= 1 + 1e-12
+    assert top_share(x, 1.0) == pytest.approx(1.0)
+    assert top_share(x, fraction) <= top_share(x, min(1.0, fraction + 0.2)) + 1e-12
+
+
+@pytest.mark.parametrize("fn", [gini, lambda c: top_share(c, 0.1)])
+@pytest.mark.parametrize(
+    ("counts", "match"),
+    [
+        (np.array([[1, 2]]), "counts must be a 1-D array, got 2 dimension"),
+        (np.array([1, -2, 3]), r"counts must be >= 0, got \[-2.0\]"),
+        (np.array([1.0, np.nan]), r"counts must be finite, got \[nan\]"),
+        (np.array(["a", "b"]), "counts must be numbers"),
+    ],
+)
+def test_concentration_errors_name_the_argument(fn, counts, match):
+    with pytest.raises(ValueError, match=match):
+        fn(counts)
+
+
+@pytest.mark.parametrize("fraction", [0, -0.1, 1.5, True, "0.1", None])
+def test_top_share_rejects_bad_fraction(fraction):
+    with pytest.raises(
+        ValueError, match=re.escape(f"fraction must be in (0, 1], got {fraction!r}")
+    ):
+        top_share(np.array([1, 2]), fraction)

@@ -1,10 +1,13 @@
+import os
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from recsys_helpers.exercises import lesson04
+from recsys_helpers import data
+from recsys_helpers.exercises import two_tower as two_tower_exercises
 from tests.model_contract import ModelContract, checkerboard
 
 pytest.importorskip("keras")
@@ -73,8 +76,8 @@ def test_loss_matches_numpy_reference():
     ids = np.array([1, 2, 1, 3, 4, 2], dtype="int32")
     prob = rng.uniform(0.05, 0.5, size=6).astype("float32")
     got = float(in_batch_softmax_loss(q, c, ids, np.log(prob), 0.2))
-    logits = lesson04.reference_in_batch_logits(q, c, ids, prob, 0.2)
-    want = lesson04.reference_in_batch_softmax_loss(logits.astype("float64"))
+    logits = two_tower_exercises.reference_in_batch_logits(q, c, ids, prob, 0.2)
+    want = two_tower_exercises.reference_in_batch_softmax_loss(logits.astype("float64"))
     assert got == pytest.approx(want, rel=1e-4)
 
 
@@ -110,9 +113,134 @@ def test_cold_item_gets_an_embedding_from_its_tags():
     assert affinity[1, 1] > affinity[1, 0]
 
 
-def test_bad_hyper_parameters():
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"embedding_dim": 0}, "embedding_dim must be a positive integer, got 0"),
+        ({"embedding_dim": 2.5}, "embedding_dim must be a positive integer, got 2.5"),
+        ({"hidden_units": -1}, "hidden_units must be a positive integer, got -1"),
+        ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"batch_size": None}, "batch_size must be a positive integer, got None"),
+        ({"temperature": 0}, "temperature must be > 0, got 0"),
+        ({"temperature": -0.2}, "temperature must be > 0, got -0.2"),
+        ({"temperature": float("nan")}, "temperature must be > 0, got nan"),
+        ({"learning_rate": 0.0}, "learning_rate must be > 0, got 0.0"),
+        ({"learning_rate": "fast"}, "learning_rate must be > 0, got 'fast'"),
+        (
+            {"logq_correction": "no"},
+            "logq_correction must be one of (True, False), got 'no'",
+        ),
+        (
+            {"use_features": "yes"},
+            "use_features must be one of ('auto', True, False), got 'yes'",
+        ),
+        (
+            {"use_features": 1},
+            "use_features must be one of ('auto', True, False), got 1",
+        ),
+        (
+            {"use_features": None},
+            "use_features must be one of ('auto', True, False), got None",
+        ),
+        ({"text_column": ""}, "text_column must be the name of a column"),
+        (
+            {"text_column": 7},
+            "text_column must be the name of a column of the items (a non-empty "
+            "string), got 7",
+        ),
+        ({"max_features": 0}, "max_features must be a positive integer, got 0"),
+        ({"random_state": -1}, "random_state must be an integer >= 0, got -1"),
+        ({"random_state": None}, "random_state must be an integer >= 0, got None"),
+    ],
+)
+def test_bad_hyper_parameters_name_the_argument_and_value(params, message):
     ds, _ = checkerboard()
-    with pytest.raises(ValueError, match="temperature"):
-        two_tower(temperature=0).fit(ds)
-    with pytest.raises(ValueError, match=">= 1"):
-        two_tower(epochs=0).fit(ds)
+    with pytest.raises(ValueError, match=re.escape(f"TwoTower: {message}")):
+        two_tower(**params).fit(ds)
+
+
+# --------------------------------------------------- side information or not
+def _interactions_only():
+    ds, _ = checkerboard()
+    bare = data.Dataset.from_frames(ds.interactions)
+    assert list(bare.items.columns) == ["item_id"]
+    return bare
+
+
+def test_defaults_fit_interactions_only_data():
+    from recsys_helpers.models import TwoTower
+
+    bare = _interactions_only()
+    model = TwoTower().fit(bare)  # the defaults, untouched
+    assert model.use_features == "auto"
+    assert model.uses_features_ is False
+    assert not hasattr(model, "vectorizer_")
+    assert model.query_tower_.get_layer("query_embedding") is not None
+    with pytest.raises(ValueError):
+        model.query_tower_.get_layer("query_hidden")  # id-only towers
+    scores = model.score(bare.user_ids)
+    assert scores.shape == (bare.n_users, bare.n_items)
+    assert np.isfinite(scores).all()
+    assert len(model.recommend(bare.user_ids, n=3)) == 3 * bare.n_users
+    with pytest.raises(ValueError, match="id-only towers"):
+        model.item_vectors_from_tags(["Group Even"])
+
+
+def test_defaults_use_the_tags_when_present():
+    from recsys_helpers.models import TwoTower
+
+    ds, _ = checkerboard()
+    model = TwoTower().fit(ds)
+    assert model.uses_features_ is True
+    assert "group" in model.vectorizer_.get_feature_names_out()
+    assert model.candidate_tower_.get_layer("candidate_hidden") is not None
+    assert np.isfinite(model.score(ds.user_ids)).all()
+    assert model.item_vectors_from_tags(["Group Odd"]).shape == (1, model.embedding_dim)
+
+
+def test_use_features_true_requires_the_text_column():
+    with pytest.raises(ValueError) as info:
+        two_tower(use_features=True).fit(_interactions_only())
+    message = str(info.value)
+    assert "use_features=True needs an items column 'tags'" in message
+    assert "['item_id']" in message
+    assert "use_features='auto' or False" in message
+
+
+def test_use_features_true_refuses_empty_text_auto_falls_back():
+    ds, _ = checkerboard()
+    empty = data.Dataset.from_frames(ds.interactions, ds.items.assign(tags=""))
+    with pytest.raises(ValueError, match="has no usable words"):
+        two_tower(use_features=True).fit(empty)
+    model = two_tower(epochs=1).fit(empty)
+    assert model.uses_features_ is False
+
+
+def test_use_features_false_never_reads_the_text():
+    model = fitted_on_checkerboard(use_features=False)
+    assert model.uses_features_ is False
+    assert not hasattr(model, "vectorizer_")
+
+
+def test_text_column_names_another_column():
+    ds, _ = checkerboard()
+    items = ds.items.rename(columns={"tags": "description"})
+    renamed = data.Dataset.from_frames(ds.interactions, items)
+    assert two_tower(epochs=1).fit(renamed).uses_features_ is False
+    model = two_tower(epochs=1, text_column="description").fit(renamed)
+    assert model.uses_features_ is True
+
+
+def test_tensorflow_environment_applied_without_overriding(monkeypatch):
+    from recsys_helpers import environment
+    from recsys_helpers.models.two_tower import _keras
+
+    for key in environment.TENSORFLOW_ENV:
+        monkeypatch.delenv(key, raising=False)
+    _keras()
+    for key, value in environment.TENSORFLOW_ENV.items():
+        assert os.environ[key] == value
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")  # the user's choice stays
+    _keras()
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"

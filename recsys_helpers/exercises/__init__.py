@@ -1,8 +1,25 @@
-"""Checks for the lessons' exercises: one module per lesson.
+"""Checks for the lessons' exercises: one module per topic.
 
-Use them as ``from recsys_helpers.exercises import lesson00`` and call
-``lesson00.check_xxx(your_function)``. A stub that still raises
+=====================  ===================================
+module                 lesson
+=====================  ===================================
+``getting_started``    ``00_getting_started``
+``content``            ``01_content_filtering``
+``collaborative``      ``02_collaborative_filtering``
+``factorization``      ``03_matrix_factorization``
+``two_tower``          ``05_two_tower``
+``comparison``         ``11_comparison``
+=====================  ===================================
+
+Use them as ``from recsys_helpers.exercises import collaborative`` and call
+``collaborative.check_xxx(your_function)``. A stub that still raises
 ``NotImplementedError`` gets a hint; a wrong answer gets what went wrong and
-the hint; a correct answer passes. Every check returns True or False, so a
-solution notebook can ``assert`` it.
+the hint; a correct answer passes. Every check returns a
+:class:`~recsys_helpers.exercises._core.CheckResult`: truthy exactly when the
+answer passes (so a solution notebook can ``assert`` it) and displayed as
+nothing in a notebook (the printed line says it all).
 """
+
+from recsys_helpers.exercises._core import CheckResult
+
+__all__ = ["CheckResult"]

@@ -1,8 +1,11 @@
-"""Checks for the exercises of lesson 02, collaborative filtering.
+"""Checks for the exercises of lesson ``02_collaborative_filtering``.
 
 Each ``check_*`` calls the learner's function on small inputs and compares it
 with the definition, computed here from sets of items (a different route from
 the matrix code a learner writes, so a shared mistake cannot pass).
+
+    from recsys_helpers.exercises import collaborative
+    collaborative.check_jaccard(jaccard)
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from recsys_helpers.exercises._core import run_check
+from recsys_helpers.exercises._core import CheckResult, run_check
 
 __all__ = [
     "check_cosine_with_shrinkage",
@@ -77,7 +80,7 @@ def _as_array(value: object, shape: tuple[int, ...], what: str) -> np.ndarray:
 
 def check_cosine_with_shrinkage(
     cosine_with_shrinkage: Callable[[np.ndarray, float], np.ndarray],
-) -> bool:
+) -> CheckResult:
     """Exercise 1: row-row cosine similarity with shrinkage, diagonal 0.
 
     ``cosine_with_shrinkage(x, s)`` takes a 0/1 matrix x (rows = users, or
@@ -107,16 +110,17 @@ def check_cosine_with_shrinkage(
 
     return run_check(
         "Exercise 1 (cosine with shrinkage)",
-        "the overlaps are x @ x.T and the counts x.sum(axis=1); divide by "
-        "np.sqrt(np.outer(counts, counts)) + s where that is positive, then "
-        "set the diagonal to 0 with np.fill_diagonal.",
+        "every overlap |a ∩ b| at once is one matrix product of x with its "
+        "transpose, and each |a| is a row sum; build the denominator for every "
+        "pair, do not divide by 0 for an empty row, and zero the diagonal (a "
+        "row is not its own neighbour).",
         test,
     )
 
 
 def check_explain(
     explain: Callable[[np.ndarray, np.ndarray, int, int], np.ndarray],
-) -> bool:
+) -> CheckResult:
     """Exercise 2: "because you bought ..." for an item-kNN recommendation.
 
     ``explain(user_items, similarity, item, n)`` takes one user's 0/1 row over
@@ -155,15 +159,17 @@ def check_explain(
 
     return run_check(
         "Exercise 2 (explain a recommendation)",
-        "the contribution of each item j is user_items[j] * similarity[j, item]: "
-        "sort the positive ones with np.argsort(-contribution) and keep n.",
+        "the item's score is a sum with one term per item j the user has: the "
+        "similarity of j to the recommended item (mind which index of "
+        "similarity is which). Rank those terms, largest first, and leave out "
+        "the ones that are 0.",
         test,
     )
 
 
 def check_rank_unseen(
     rank_unseen: Callable[[np.ndarray, np.ndarray, int], np.ndarray],
-) -> bool:
+) -> CheckResult:
     """Exercise 3: a real ranking instead of the seed's set union.
 
     ``rank_unseen(scores, seen, n)`` takes one user's scores over all items,
@@ -192,13 +198,14 @@ def check_rank_unseen(
 
     return run_check(
         "Exercise 3 (rank the unseen items)",
-        "copy the scores, set scores[seen] = -np.inf, take np.argsort(-scores)"
-        "[:n] and drop any index whose score is -inf.",
+        "take the seen items out of the race without changing the caller's "
+        "array, sort the rest best first, and never return more items than "
+        "are unseen.",
         test,
     )
 
 
-def check_jaccard(jaccard: Callable[[np.ndarray], np.ndarray]) -> bool:
+def check_jaccard(jaccard: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
     """Exercise 4: Jaccard similarity between rows, diagonal 0.
 
     ``jaccard(x)`` returns sim(a, b) = |a ∩ b| / |a ∪ b| for every pair of
@@ -206,7 +213,9 @@ def check_jaccard(jaccard: Callable[[np.ndarray], np.ndarray]) -> bool:
     """
 
     def test() -> None:
-        for matrix in (TOY, TOY.T.copy(), _random_binary(5)):
+        two_empty = _random_binary(5)
+        two_empty[1] = 0.0  # rows 0 and 1 share nothing: 0, not 0 / 0
+        for matrix in (TOY, TOY.T.copy(), _random_binary(5), two_empty):
             got = _as_array(
                 jaccard(matrix.copy()),
                 (matrix.shape[0], matrix.shape[0]),
@@ -223,7 +232,8 @@ def check_jaccard(jaccard: Callable[[np.ndarray], np.ndarray]) -> bool:
 
     return run_check(
         "Exercise 4 (Jaccard similarity)",
-        "|a ∪ b| = |a| + |b| - |a ∩ b|: with overlap = x @ x.T and counts = "
-        "x.sum(axis=1), the union is counts[:, None] + counts[None, :] - overlap.",
+        "no sets needed: inclusion-exclusion gives |a ∪ b| from the row counts "
+        "and the overlaps you already computed for cosine, and broadcasting "
+        "adds the counts of every pair at once. Two empty rows share nothing.",
         test,
     )

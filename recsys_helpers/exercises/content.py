@@ -1,8 +1,12 @@
-"""Checks for lesson 01, content filtering.
+"""Checks for the exercises of lesson ``01_content_filtering``.
 
 Each ``check_*`` calls the learner's function on fresh inputs, compares the
 result with a reference computed here and prints what is wrong (or a hint for
-an untouched stub). Every check returns True when the answer passes.
+an untouched stub). Every check returns a result that is truthy when the
+answer passes.
+
+    from recsys_helpers.exercises import content
+    content.check_user_profile(create_user_profile)
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from sklearn.preprocessing import normalize
 
 from recsys_helpers import data
 from recsys_helpers.columns import ITEM, USER
-from recsys_helpers.exercises._core import run_check
+from recsys_helpers.exercises._core import CheckResult, run_check
 
 __all__ = [
     "check_more_like_this",
@@ -39,7 +43,7 @@ def _dense(matrix: Any) -> np.ndarray:
     return matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
 
 
-def check_user_profile(create_user_profile: Callable[..., Any]) -> bool:
+def check_user_profile(create_user_profile: Callable[..., Any]) -> CheckResult:
     """Exercise 1: a user profile that survives ids which are not 1..n.
 
     ``create_user_profile(ds, item_vectors, user_id)`` must return the mean of
@@ -70,13 +74,14 @@ def check_user_profile(create_user_profile: Callable[..., Any]) -> bool:
 
     return run_check(
         "Exercise 1 (user profile)",
-        "select the user's rows with ds.interactions[USER] == user_id, map their "
-        "item ids to rows with ds.item_index(...), then take the mean over rows.",
+        "item ids are not row numbers: find the user's items in ds.interactions, "
+        "then ask the Dataset which rows of item_vectors those ids are (it has a "
+        "method for that) before averaging.",
         test,
     )
 
 
-def check_recency_weights(recency_weights: Callable[..., Any]) -> bool:
+def check_recency_weights(recency_weights: Callable[..., Any]) -> CheckResult:
     """Exercise 2: recency weights of one user's interactions.
 
     ``recency_weights(timestamps, half_life_days)`` gets the timestamps (in
@@ -104,13 +109,14 @@ def check_recency_weights(recency_weights: Callable[..., Any]) -> bool:
 
     return run_check(
         "Exercise 2 (recency weights)",
-        "age in days = (timestamps.max() - timestamps) / 86_400; the weight is "
-        "0.5 ** (age / half_life_days).",
+        "measure each interaction's age from this user's LATEST one, in days (a "
+        "day is 86,400 seconds); every half-life of age halves the weight, so "
+        "the weight is one half raised to a power.",
         test,
     )
 
 
-def check_more_like_this(more_like_this: Callable[..., Any]) -> bool:
+def check_more_like_this(more_like_this: Callable[..., Any]) -> CheckResult:
     """Exercise 3: "more like this" from item vectors alone.
 
     ``more_like_this(item_vectors, item, n)`` gets L2-normalised item vectors
@@ -123,7 +129,8 @@ def check_more_like_this(more_like_this: Callable[..., Any]) -> bool:
         shop = data.load("shop")
         vectors = normalize(TfidfVectorizer().fit_transform(shop.items["tags"]))
         sims = (vectors @ vectors.T).toarray()
-        for item, n in ((0, 5), (17, 10), (399, 3)):
+        n_items = vectors.shape[0]
+        for item, n in ((0, 5), (n_items // 2, 10), (n_items - 1, 3)):
             got = np.asarray(more_like_this(vectors, item, n)).reshape(-1)
             assert got.size == n, f"asked for {n} items, got {got.size}."
             assert item not in got, f"item {item} is recommended as like itself."
@@ -137,14 +144,14 @@ def check_more_like_this(more_like_this: Callable[..., Any]) -> bool:
 
     return run_check(
         "Exercise 3 (more like this)",
-        "cosine of normalised rows is a dot product: (item_vectors[item] @ "
-        "item_vectors.T).toarray().ravel(); set the item's own score to -inf and "
-        "take np.argsort(-scores)[:n].",
+        "the rows are L2-normalised, so a cosine is a plain dot product with the "
+        "item's own row; keep the item itself out of the race, then sort the "
+        "scores from high to low.",
         test,
     )
 
 
-def check_top_k_unseen(top_k_unseen: Callable[..., Any]) -> bool:
+def check_top_k_unseen(top_k_unseen: Callable[..., Any]) -> CheckResult:
     """Exercise 4: never recommend what the user already bought.
 
     ``top_k_unseen(scores, seen, k)`` gets a float array (n_users, n_items), a
@@ -175,7 +182,8 @@ def check_top_k_unseen(top_k_unseen: Callable[..., Any]) -> bool:
 
     return run_check(
         "Exercise 4 (exclude what was bought)",
-        "copy the scores, set them to -np.inf where seen.toarray() > 0, then "
-        "np.argsort(-masked, axis=1)[:, :k].",
+        "give every bought item a score no unseen item can lose to (on a copy: "
+        "the caller's scores must not change), then sort each row from best to "
+        "worst and keep k.",
         test,
     )

@@ -1,8 +1,12 @@
-"""Checks for lesson 03, matrix factorisation.
+"""Checks for the exercises of lesson ``03_matrix_factorization``.
 
 Each ``check_*`` calls the learner's function on fresh random inputs, compares
 the result with a reference computed here and prints what is wrong (or a hint
-for an untouched stub). Every check returns True when the answer passes.
+for an untouched stub). Every check returns a result that is truthy when the
+answer passes.
+
+    from recsys_helpers.exercises import factorization
+    factorization.check_pure_svd_scores(pure_svd_scores)
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recsys_helpers.exercises._core import run_check
+from recsys_helpers.exercises._core import CheckResult, run_check
 
 __all__ = ["check_als_loss", "check_als_user_update", "check_pure_svd_scores"]
 
@@ -44,7 +48,7 @@ def _reference_user_update(
     return x
 
 
-def check_pure_svd_scores(pure_svd_scores: Callable[..., Any]) -> bool:
+def check_pure_svd_scores(pure_svd_scores: Callable[..., Any]) -> CheckResult:
     """Exercise 1: PureSVD scores of every user.
 
     ``pure_svd_scores(user_items, k)`` gets a users x items 0/1 CSR matrix
@@ -75,13 +79,14 @@ def check_pure_svd_scores(pure_svd_scores: Callable[..., Any]) -> bool:
 
     return run_check(
         "Exercise 1 (PureSVD scores)",
-        "U, s, Vt = svds(user_items, k=k); then return (user_items @ Vt.T) @ Vt "
-        "as a dense array (np.asarray(...)).",
+        "scipy.sparse.linalg.svds gives the top-k factors of the matrix as it is "
+        "(do not centre it); project each user's row onto the k item factors "
+        "and back into item space, and return a dense array.",
         test,
     )
 
 
-def check_als_user_update(als_user_update: Callable[..., Any]) -> bool:
+def check_als_user_update(als_user_update: Callable[..., Any]) -> CheckResult:
     """Exercise 2: the closed-form user update of implicit ALS.
 
     ``als_user_update(user_items, item_factors, regularization, alpha)``
@@ -113,14 +118,15 @@ def check_als_user_update(als_user_update: Callable[..., Any]) -> bool:
 
     return run_check(
         "Exercise 2 (ALS user update)",
-        "for each user u: c = 1 + alpha * r_u (a dense row), A = Y.T @ (c[:, None] "
-        "* Y) + regularization * I, b = Y.T @ (c * p) with p = (r_u > 0); solve "
-        "with np.linalg.solve(A, b).",
+        "one user at a time is fine: every item gets a confidence (1 + alpha "
+        "r_ui) and a 0/1 preference; weigh the rows of Y by the confidences to "
+        "build the f x f system of the closed form and its right-hand side, "
+        "then solve it (np.linalg.solve) rather than inverting.",
         test,
     )
 
 
-def check_als_loss(als_loss: Callable[..., Any]) -> bool:
+def check_als_loss(als_loss: Callable[..., Any]) -> CheckResult:
     """Exercise 3: the implicit-ALS loss, without a dense users x items matrix.
 
     ``als_loss(user_items, x, y, regularization, alpha)`` returns
@@ -148,8 +154,9 @@ def check_als_loss(als_loss: Callable[..., Any]) -> bool:
 
     return run_check(
         "Exercise 3 (ALS loss)",
-        "sum over ALL cells of (x_u . y_i)^2 is np.sum((X.T @ X) * (Y.T @ Y)); then "
-        "correct the observed cells only: for each non-zero add c (1 - s)^2 - s^2 "
-        "with s = x_u . y_i (gather the rows with the CSR indices).",
+        "split the sum: first every cell as if its target were 0 with "
+        "confidence 1 (the two f x f Gram matrices X^T X and Y^T Y give that "
+        "without any users x items matrix), then correct only the bought cells, "
+        "where the target is 1 and the confidence 1 + alpha r_ui.",
         test,
     )

@@ -1,4 +1,8 @@
-"""Checks for the exercises of lesson 00, Getting started."""
+"""Checks for the exercises of lesson ``00_getting_started``.
+
+from recsys_helpers.exercises import getting_started
+getting_started.check_recall_at_k(recall_at_k)
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from recsys_helpers import data, metrics, models, split
-from recsys_helpers.exercises._core import run_check
+from recsys_helpers import data, metrics, split
+from recsys_helpers.columns import ITEM, USER
+from recsys_helpers.exercises._core import CheckResult, run_check
+
+__all__ = ["check_popular_unseen", "check_recall_at_k", "check_user_history"]
 
 
-def check_recall_at_k(recall_at_k: Callable[[list, set, int], float]) -> bool:
+def check_recall_at_k(recall_at_k: Callable[[list, set, int], float]) -> CheckResult:
     """Exercise 1: recall@k of one ranked list, by hand.
 
     ``recall_at_k(recommended, relevant, k)`` must return the fraction of the
@@ -20,6 +27,7 @@ def check_recall_at_k(recall_at_k: Callable[[list, set, int], float]) -> bool:
     cases = [
         ([3, 1, 7, 9, 4], {1, 4}, 3),
         ([3, 1, 7, 9, 4], {1, 4}, 5),
+        ([3, 1, 7, 4, 9], {1, 4}, 3),  # item 4 sits just past the cut-off
         ([5, 6], {1, 2, 3}, 2),
         (["a", "b", "c"], {"c"}, 1),
         ([2, 8, 5, 1], {2, 8, 5, 1, 6, 7}, 4),
@@ -39,44 +47,83 @@ def check_recall_at_k(recall_at_k: Callable[[list, set, int], float]) -> bool:
 
     return run_check(
         "Exercise 1 (recall@k)",
-        "count the relevant items among recommended[:k], divide by len(relevant).",
+        "recall asks: of ALL the relevant items, what fraction made it into the "
+        "first k recommendations? Only the first k count, and the denominator is "
+        "not k.",
         test,
     )
+
+
+def _repeat_shop() -> data.Dataset:
+    """Four items, five users, one repeat purchase and one tie, by hand.
+
+    Users per item: 1 -> 1 (user 1 bought it 3 times), 2 -> 2, 3 -> 3, 4 -> 2.
+    """
+    pairs = [(1, 1), (1, 1), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (4, 3)]
+    pairs += [(4, 4), (5, 4)]
+    return data.Dataset.from_frames(
+        pd.DataFrame(pairs, columns=[USER, ITEM]), name="repeats"
+    )
+
+
+def _some_users(train: data.Dataset) -> list:
+    """The most active user and three others across the activity range."""
+    counts = np.diff(train.to_csr().indptr)
+    warm = np.flatnonzero(counts > 0)
+    warm = warm[np.lexsort((warm, counts[warm]))]  # by activity, then row
+    picks = [warm[-1], warm[len(warm) // 2], warm[len(warm) // 4], warm[0]]
+    return train.user_ids[np.unique(picks)].tolist()
 
 
 def check_popular_unseen(
     popular_unseen: Callable[[data.Dataset, int, int], list],
-) -> bool:
+) -> CheckResult:
     """Exercise 2: the Popularity baseline with pandas alone.
 
     ``popular_unseen(train, user_id, n)`` must return the ids of the n items
-    with the most training interactions that the user has not interacted
-    with, most popular first, ties broken by the smaller item id.
+    bought by the most training users (each user counted once per item: a
+    repeat purchase is not a second vote), leaving out the items the user
+    already has, most popular first, ties broken by the smaller item id
+    (fewer than n when fewer are left).
     """
-    train, _ = split.by_time(data.load("shop"), test_fraction=0.2)
-    reference = models.Popularity().fit(train)
 
-    def test() -> None:
-        for user_id in (1, 17, 256, 999):
-            got = popular_unseen(train, user_id, 10)
+    def expected_for(train: data.Dataset, user_id: object, n: int) -> list:
+        users_per_item = np.diff(train.to_csr().tocsc().indptr)
+        seen = train.to_csr()[train.user_index([user_id])[0]].indices
+        order = np.lexsort((train.item_ids, -users_per_item))  # ties: smaller id
+        unseen = order[~np.isin(order, seen)]
+        return [int(i) for i in train.item_ids[unseen[:n]]]
+
+    def run(train: data.Dataset, cases: list) -> None:
+        for user_id, n in cases:
+            got = popular_unseen(train, user_id, n)
             if got is None:
                 raise NotImplementedError
-            expected = reference.recommend(user_id, n=10).item_id.tolist()
             got = [int(i) for i in got]
+            expected = expected_for(train, user_id, n)
             assert got == expected, (
-                f"for user {user_id} you returned {got[:5]}..., expected "
-                f"{expected[:5]}..."
+                f"on {train.name!r}, for user {user_id} with n={n} you returned "
+                f"{got[:5]}{'...' if len(got) > 5 else ''}, expected "
+                f"{expected[:5]}{'...' if len(expected) > 5 else ''}."
             )
+
+    def test() -> None:
+        run(_repeat_shop(), [(5, 3), (1, 3), (4, 2)])  # small first: fast
+        shop, _ = split.by_time(data.load("shop"), test_fraction=0.2)
+        run(shop, [(user, 10) for user in _some_users(shop)])
 
     return run_check(
         "Exercise 2 (popular unseen items)",
-        "count interactions per item_id, drop the user's own items, sort by "
-        "count descending then item_id ascending, take the first n.",
+        "popularity here is how many different users bought an item (the event "
+        "log repeats a user who bought it again); the user's own items are out; "
+        "sort_values can sort on several columns with one ascending flag each.",
         test,
     )
 
 
-def check_user_history(user_history: Callable[[data.Dataset, object], set]) -> bool:
+def check_user_history(
+    user_history: Callable[[data.Dataset, object], set],
+) -> CheckResult:
     """Exercise 3: a user's items, refusing the seed's ``'1'`` bug.
 
     ``user_history(ds, user_id)`` must return the set of item ids the user
@@ -107,7 +154,9 @@ def check_user_history(user_history: Callable[[data.Dataset, object], set]) -> b
 
     return run_check(
         "Exercise 3 (user history)",
-        "check the type against ds.interactions.user_id's dtype first (or use "
-        "ds.user_index, which already does), then filter the interactions.",
+        "the seed's bug compared int ids with the string '1': nothing matched "
+        "and nothing complained. Refuse an id of the wrong type or one the "
+        "dataset does not know BEFORE filtering (a Dataset method that maps "
+        "user ids to rows already refuses both).",
         test,
     )

@@ -1,10 +1,10 @@
-"""Checks for lesson 04 (two-tower retrieval).
+"""Checks for the exercises of lesson ``05_two_tower`` (two-tower retrieval).
 
 Every exercise is plain NumPy (no TensorFlow needed): the pieces of the
 in-batch softmax, the loss, brute-force retrieval and the id-only model.
 
-    from recsys_helpers.exercises import lesson04
-    lesson04.check_in_batch_logits(in_batch_logits)
+    from recsys_helpers.exercises import two_tower
+    two_tower.check_in_batch_logits(in_batch_logits)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from recsys_helpers.exercises._core import run_check
+from recsys_helpers.exercises._core import CheckResult, run_check
 
 __all__ = [
     "check_cosine_scores",
@@ -64,7 +64,7 @@ def reference_top_k_unseen(
     return np.argsort(-scores, axis=1, kind="stable")[:, :k]
 
 
-def check_in_batch_logits(in_batch_logits: Callable[..., np.ndarray]) -> bool:
+def check_in_batch_logits(in_batch_logits: Callable[..., np.ndarray]) -> CheckResult:
     """Exercise 1: the corrected, masked logits of one batch."""
 
     def test() -> None:
@@ -93,14 +93,17 @@ def check_in_batch_logits(in_batch_logits: Callable[..., np.ndarray]) -> bool:
 
     return run_check(
         "Exercise 1 (in-batch logits)",
-        "query @ candidates.T / temperature, minus np.log(sampling_prob) per "
-        "column, then np.where on (item_ids[:, None] == item_ids[None, :]) off "
-        "the diagonal.",
+        "start from every query-candidate dot product over the temperature; the "
+        "correction subtracts the log sampling probability of each COLUMN's "
+        "item; an accidental hit is the row's own item id in another column "
+        "(compare all pairs of ids by broadcasting), never the diagonal.",
         test,
     )
 
 
-def check_in_batch_softmax_loss(loss: Callable[[np.ndarray], float]) -> bool:
+def check_in_batch_softmax_loss(
+    loss: Callable[[np.ndarray], float],
+) -> CheckResult:
     """Exercise 2: the softmax cross-entropy with the diagonal as the labels."""
 
     def test() -> None:
@@ -122,13 +125,15 @@ def check_in_batch_softmax_loss(loss: Callable[[np.ndarray], float]) -> bool:
 
     return run_check(
         "Exercise 2 (in-batch softmax loss)",
-        "row-wise log-sum-exp (subtract the row max first) minus np.diag(logits), "
-        "averaged.",
+        "each row is a softmax classification whose right answer is on the "
+        "diagonal; its cross-entropy is the row's log-sum-exp minus the positive "
+        "logit. Shift each row by its largest value before exponentiating, so "
+        "nothing overflows.",
         test,
     )
 
 
-def check_top_k_unseen(top_k_unseen: Callable[..., np.ndarray]) -> bool:
+def check_top_k_unseen(top_k_unseen: Callable[..., np.ndarray]) -> CheckResult:
     """Exercise 3: brute-force retrieval without the items already seen."""
 
     def test() -> None:
@@ -148,13 +153,14 @@ def check_top_k_unseen(top_k_unseen: Callable[..., np.ndarray]) -> bool:
 
     return run_check(
         "Exercise 3 (top-k unseen)",
-        "scores = user_vectors @ item_vectors.T; scores[seen.nonzero()] = -np.inf; "
-        "then np.argsort(-scores, axis=1)[:, :k].",
+        "score every item for every user with one matrix product, make each "
+        "user's seen items lose to everything, and keep each row's k best in "
+        "order, best first.",
         test,
     )
 
 
-def check_cosine_scores(cosine_scores: Callable[..., np.ndarray]) -> bool:
+def check_cosine_scores(cosine_scores: Callable[..., np.ndarray]) -> CheckResult:
     """Exercise 4: the id-only two-tower's scores from its two tables."""
 
     def test() -> None:
@@ -171,6 +177,8 @@ def check_cosine_scores(cosine_scores: Callable[..., np.ndarray]) -> bool:
 
     return run_check(
         "Exercise 4 (id-only scores)",
-        "normalise the rows of P and Q, then P_n @ Q_n.T / temperature.",
+        "each tower ends with a normalisation layer: every row of P and of Q "
+        "becomes a unit vector before the dot products, and the temperature "
+        "divides the result.",
         test,
     )

@@ -14,7 +14,6 @@ watched by everyone), so on real top-N data it can lose to Popularity.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from sklearn.preprocessing import normalize
 from recsys_helpers.columns import ITEM, RANK, SCORE, TIMESTAMP, USER
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender, _top_k
+from recsys_helpers.models.neighbors import _check_choice, _check_number
 
 __all__ = ["ContentBased", "recency_weights"]
 
@@ -98,6 +98,18 @@ class ContentBased(Recommender):
     user with no training history has no profile, so ``serves_cold_users`` is
     False: such users raise ``ValueError`` (serve them with Popularity).
 
+    Side information is required: this is the one model of the course that
+    does not fit on interactions alone (``requires_item_text`` is True). Its
+    scores come only from item text, so without a text column there is nothing
+    to compare: the only "feature" left would be the item id, whose profile is
+    the user's own items and whose cosine with every unseen item is 0 (every
+    ranking a tie), and falling back to Popularity would hide that the model
+    cannot work. So ``fit`` raises a ``ValueError`` that names the missing
+    column and says what to do instead: pass an ``items`` frame with text
+    (``data.Dataset.from_frames(interactions, items)``), choose another
+    ``text_column``, or use a model that learns from interactions only
+    (Popularity, ItemKNN, ALS, TwoTower). Every built-in dataset has ``tags``.
+
     Args:
         vectorizer: ``"tfidf"`` (rare words weigh more) or ``"count"`` (word
             counts, as in the seed notebook); either way item vectors are
@@ -106,6 +118,9 @@ class ContentBased(Recommender):
             text counts as empty.
         half_life_days: Recency half-life in days (> 0), or None for a plain
             mean. Ignored (plain mean) when interactions have no timestamp.
+
+    Class attributes:
+        requires_item_text: True: fitting needs ``items[text_column]``.
 
     Attributes:
         vectorizer_: The fitted scikit-learn vectoriser.
@@ -116,6 +131,7 @@ class ContentBased(Recommender):
     """
 
     serves_cold_users = False
+    requires_item_text = True
 
     def __init__(
         self,
@@ -139,7 +155,8 @@ class ContentBased(Recommender):
             counts = vectorizer.fit_transform(text.to_numpy())
         except ValueError as error:  # e.g. every text empty
             raise ValueError(
-                f"items.{self.text_column} has no usable words: {error}"
+                f"ContentBased: items.{self.text_column} (text_column) has no "
+                f"usable words: {error}"
             ) from error
         self.vectorizer_ = vectorizer
         self.vocabulary_ = vectorizer.get_feature_names_out()
@@ -163,20 +180,21 @@ class ContentBased(Recommender):
         self.profiles_ = sp.csr_matrix(self.profiles_)
 
     def _check_params(self, train: Dataset) -> None:
-        if self.vectorizer not in VECTORIZERS:
+        _check_choice("ContentBased", "vectorizer", self.vectorizer, VECTORIZERS)
+        if not isinstance(self.text_column, str) or not self.text_column:
             raise ValueError(
-                f"vectorizer must be one of {VECTORIZERS}, got {self.vectorizer!r}."
+                "ContentBased: text_column must be the name of a column of the "
+                f"items (a non-empty string), got {self.text_column!r}"
             )
+        _check_number(
+            "ContentBased",
+            "half_life_days",
+            self.half_life_days,
+            strict=True,
+            allow_none=True,
+        )
         if self.text_column not in train.items:
-            raise KeyError(
-                f"items have no column {self.text_column!r} (text_column); "
-                f"they have {list(train.items.columns)}."
-            )
-        half_life = self.half_life_days
-        if half_life is not None and not (
-            isinstance(half_life, numbers.Real) and half_life > 0
-        ):
-            raise ValueError(f"half_life_days must be > 0 or None, got {half_life!r}.")
+            raise ValueError(_missing_text_message(self.text_column, train.items))
 
     # ---------------------------------------------------------------- score
     def _score(self, rows: np.ndarray) -> np.ndarray:
@@ -232,3 +250,28 @@ class ContentBased(Recommender):
                 RANK: np.tile(np.arange(1, n + 1), index.size),
             }
         )
+
+
+def _missing_text_message(text_column: str, items: pd.DataFrame) -> str:
+    """Why ContentBased cannot fit without item text, and what to do instead."""
+    start = (
+        f"ContentBased needs item text, but text_column={text_column!r} is not a "
+        "column of the items"
+    )
+    others = "use a model that learns from interactions alone (Popularity, "
+    others += "ItemKNN, ALS, TwoTower)"
+    extra = [c for c in items.columns if c != ITEM]
+    if not extra:
+        return (
+            f"{start}: this dataset has no item side information at all (its "
+            f"items hold only {ITEM}, e.g. a Dataset built from interactions "
+            "alone). Pass an items frame with a text column to "
+            f"data.Dataset.from_frames(interactions, items), or {others}."
+        )
+    text = [
+        c
+        for c in extra
+        if pd.api.types.is_string_dtype(items[c]) or items[c].dtype == object
+    ]
+    hint = f"pass text_column= one of {text}" if text else "add a text column"
+    return f"{start}; they have {list(items.columns)}: {hint}, or {others}."

@@ -27,6 +27,7 @@ from scipy.sparse.linalg import svds
 
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
+from recsys_helpers.models.neighbors import _check_choice, _check_int, _check_number
 from recsys_helpers.progress import progress
 
 __all__ = ["ALS", "PureSVD"]
@@ -74,12 +75,15 @@ class PureSVD(Recommender):
         self.random_state = random_state
 
     def _fit(self, train: Dataset) -> None:
-        if self.factors < 1:
-            raise ValueError(f"factors must be >= 1, got {self.factors}.")
+        _check_int("PureSVD", "factors", self.factors)
+        _check_int("PureSVD", "random_state", self.random_state, minimum=0)
         matrix = self.user_items_
         k = min(self.factors, min(matrix.shape) - 1)
         if k < 1:
-            raise ValueError("PureSVD needs at least 2 users and 2 items.")
+            raise ValueError(
+                "PureSVD needs at least 2 users and 2 items, got "
+                f"{matrix.shape[0]} user(s) and {matrix.shape[1]} item(s)"
+            )
         rng = np.random.default_rng(self.random_state)
         v0 = rng.uniform(-1.0, 1.0, size=min(matrix.shape))
         _, sigma, vt = svds(matrix, k=k, v0=v0)
@@ -198,14 +202,14 @@ class ALS(Recommender):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        if self.factors < 1:
-            raise ValueError(f"factors must be >= 1, got {self.factors}.")
-        if self.regularization < 0 or self.alpha < 0:
-            raise ValueError("regularization and alpha must be >= 0.")
-        if self.iterations < 1 or self.cg_steps < 1:
-            raise ValueError("iterations and cg_steps must be >= 1.")
-        if self.solver not in ("cg", "exact"):
-            raise ValueError(f"solver must be 'cg' or 'exact', not {self.solver!r}.")
+        _check_int("ALS", "factors", self.factors)
+        _check_number("ALS", "regularization", self.regularization)
+        _check_number("ALS", "alpha", self.alpha)
+        _check_int("ALS", "iterations", self.iterations)
+        _check_choice("ALS", "solver", self.solver, ("cg", "exact"))
+        _check_int("ALS", "cg_steps", self.cg_steps)
+        _check_choice("ALS", "track_loss", self.track_loss, (True, False))
+        _check_int("ALS", "random_state", self.random_state, minimum=0)
 
     def _fit(self, train: Dataset) -> None:
         self._check_params()

@@ -5,12 +5,13 @@ tower* maps item i to a unit vector c_i; the score is their cosine divided by
 a temperature tau::
 
     q_u = normalize(P[u] + MLP_q(x_u))      x_u: mean TF-IDF of u's history
-    c_i = normalize(Q[i] + MLP_c(y_i))      y_i: TF-IDF of i's ``tags``
+    c_i = normalize(Q[i] + MLP_c(y_i))      y_i: TF-IDF of i's text (``tags``)
     s(u, i) = <q_u, c_i> / tau              in [-1/tau, 1/tau]
 
-with MLP(x) = W2 relu(W1 x + b1) + b2. Without features (``use_features=False``)
-the towers are the id embeddings alone and s(u, i) = <P_u, Q_i> / (|P_u| |Q_i|
-tau): matrix factorisation with normalised factors.
+with MLP(x) = W2 relu(W1 x + b1) + b2. Without features (``use_features=False``,
+or the default ``"auto"`` on a dataset whose items have no text) the towers are
+the id embeddings alone and s(u, i) = <P_u, Q_i> / (|P_u| |Q_i| tau): matrix
+factorisation with normalised factors.
 
 Training (Yi et al., 2019). For a batch of B training pairs (u_b, i_b), every
 other item of the batch is a negative of user u_b. The logits are corrected
@@ -35,14 +36,15 @@ default) because the training step uses ``tf.GradientTape``.
 from __future__ import annotations
 
 import gc
-import os
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from recsys_helpers import environment
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
+from recsys_helpers.models.neighbors import _check_choice, _check_int, _check_number
 
 __all__ = ["TwoTower", "in_batch_softmax_loss", "item_features", "user_features"]
 
@@ -50,12 +52,12 @@ __all__ = ["TwoTower", "in_batch_softmax_loss", "item_features", "user_features"
 def _keras() -> Any:
     """Import Keras (TensorFlow backend) with TensorFlow's C++ logs silenced.
 
-    oneDNN's CPU kernels are switched off unless the user chose otherwise: they
-    change the last bits of results from one CPU type to another (and log a
-    line saying so), and on models this small they bring no speed.
+    Applies :data:`recsys_helpers.environment.TENSORFLOW_ENV` without
+    overriding what the user set: oneDNN's CPU kernels are switched off (they
+    change the last bits of results from one CPU type to another, and log a
+    line saying so; on models this small they bring no speed).
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    environment.apply(environment.TENSORFLOW_ENV, override=False)
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -261,7 +263,16 @@ class TwoTower(Recommender):
     and candidate towers (see the module docstring for the towers and the
     loss). Scores lie in [-1/tau, 1/tau]. Items without training
     interactions get their vector from their tags alone (their id embedding
-    is zeroed after training); users need a training history.
+    is zeroed after training; with id-only towers they score 0); users need a
+    training history.
+
+    Side information is used when present: with the default
+    ``use_features="auto"`` the towers add the TF-IDF features of the items'
+    ``text_column`` when the items have that column with at least one word,
+    and are id-only otherwise (e.g. a Dataset built from interactions alone),
+    so the defaults fit any dataset. ``uses_features_`` records the choice.
+    ``use_features=True`` insists on the text (a clear ``ValueError`` when the
+    column is missing or empty); ``False`` never reads it.
 
     Defaults were chosen on a validation split carved from train
     (``split.by_time(train, 0.2)``) of shop and ml-latest-small by
@@ -271,17 +282,25 @@ class TwoTower(Recommender):
         embedding_dim: Size d of the tower outputs, >= 1.
         hidden_units: Width of each tower's hidden layer, >= 1.
         temperature: tau > 0; smaller sharpens the softmax.
-        epochs: Passes over the training interactions.
-        batch_size: Training pairs per batch; the other B - 1 items of the
-            batch are each pair's negatives.
-        learning_rate: Adam's step size.
+        epochs: Passes over the training interactions, >= 1.
+        batch_size: Training pairs per batch, >= 1; the other B - 1 items of
+            the batch are each pair's negatives.
+        learning_rate: Adam's step size, > 0.
         logq_correction: Subtract log p_j from the training logits.
-        use_features: Add the TF-IDF features (tags) to the id embeddings;
-            False gives id-only towers (normalised matrix factorisation).
-        max_features: TF-IDF vocabulary size.
-        random_state: Seed of the initialisation and the batch shuffling.
+        use_features: ``"auto"`` (use the item text when there is some),
+            True (add the TF-IDF features of the text to the id embeddings;
+            the text must be there) or False (id-only towers, normalised
+            matrix factorisation).
+        text_column: Column of ``items`` holding each item's text.
+        max_features: TF-IDF vocabulary size, >= 1.
+        random_state: Seed of the initialisation and the batch shuffling,
+            an integer >= 0.
 
     Attributes:
+        uses_features_: Whether the towers were given the item text (what
+            ``use_features`` resolved to on the training data).
+        vectorizer_: The fitted TF-IDF vectoriser (only when
+            ``uses_features_``).
         user_vectors_: (n_users, d) float32 unit query vectors.
         item_vectors_: (n_items, d) float32 unit candidate vectors.
         history_: Training loss after each epoch.
@@ -296,7 +315,8 @@ class TwoTower(Recommender):
         batch_size: int = 1024,
         learning_rate: float = 0.005,
         logq_correction: bool = True,
-        use_features: bool = True,
+        use_features: bool | str = "auto",
+        text_column: str = "tags",
         max_features: int = 1000,
         random_state: int = 0,
     ) -> None:
@@ -308,31 +328,66 @@ class TwoTower(Recommender):
         self.learning_rate = learning_rate
         self.logq_correction = logq_correction
         self.use_features = use_features
+        self.text_column = text_column
         self.max_features = max_features
         self.random_state = random_state
 
     # --------------------------------------------------------------- training
-    def _fit(self, train: Dataset) -> None:
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}.")
-        if min(self.embedding_dim, self.hidden_units, self.epochs, self.batch_size) < 1:
+    def _check_params(self) -> None:
+        for name in ("embedding_dim", "hidden_units", "epochs", "batch_size"):
+            _check_int("TwoTower", name, getattr(self, name))
+        _check_number("TwoTower", "temperature", self.temperature, strict=True)
+        _check_number("TwoTower", "learning_rate", self.learning_rate, strict=True)
+        _check_choice(
+            "TwoTower", "logq_correction", self.logq_correction, (True, False)
+        )
+        _check_choice(
+            "TwoTower", "use_features", self.use_features, ("auto", True, False)
+        )
+        if not isinstance(self.text_column, str) or not self.text_column:
             raise ValueError(
-                "embedding_dim, hidden_units, epochs and batch_size must be >= 1."
+                "TwoTower: text_column must be the name of a column of the items "
+                f"(a non-empty string), got {self.text_column!r}"
             )
+        _check_int("TwoTower", "max_features", self.max_features)
+        _check_int("TwoTower", "random_state", self.random_state, minimum=0)
+
+    def _item_text_features(self, train: Dataset) -> np.ndarray | None:
+        """TF-IDF item features if ``use_features`` resolves to True, else None."""
+        mode = self.use_features
+        if not isinstance(mode, str) and not mode:  # False (or numpy's False)
+            return None
+        auto = mode == "auto"
+        column = self.text_column
+        if column not in train.items:
+            if auto:
+                return None
+            raise ValueError(
+                f"TwoTower: use_features=True needs an items column {column!r} "
+                f"(text_column); the items have {list(train.items.columns)}. "
+                "Pass use_features='auto' or False for id-only towers, or name "
+                "the text column with text_column=."
+            )
+        try:
+            item_x, vectorizer = item_features(train.items[column], self.max_features)
+        except ValueError as error:  # every text empty: no vocabulary
+            if auto:
+                return None
+            raise ValueError(
+                f"TwoTower: use_features=True but items.{column} (text_column) "
+                f"has no usable words: {error}"
+            ) from error
+        self.vectorizer_ = vectorizer
+        return item_x
+
+    def _fit(self, train: Dataset) -> None:
+        self._check_params()
+        item_x = self._item_text_features(train)
+        self.uses_features_ = item_x is not None
+        user_x = None if item_x is None else user_features(self.user_items_, item_x)
         keras = _keras()
         gc.collect()  # Keras models hold reference cycles: free earlier ones now
         keras.utils.set_random_seed(self.random_state)
-        item_x = user_x = None
-        if self.use_features:
-            if "tags" not in train.items:
-                raise ValueError(
-                    "use_features=True needs an items column 'tags'; pass "
-                    "use_features=False for id-only towers."
-                )
-            item_x, self.vectorizer_ = item_features(
-                train.items["tags"], self.max_features
-            )
-            user_x = user_features(self.user_items_, item_x)
         self.query_tower_ = build_tower(
             train.n_users, user_x, self.embedding_dim, self.hidden_units, "query"
         )
@@ -388,8 +443,12 @@ class TwoTower(Recommender):
             ``user_vectors_[row] @ vectors.T / temperature``.
         """
         self._check_fitted()
-        if not self.use_features:
-            raise ValueError("an id-only TwoTower (use_features=False) has no tags.")
+        if not self.uses_features_:
+            raise ValueError(
+                f"this TwoTower has id-only towers (use_features={self.use_features!r}"
+                f" resolved to no item text): it cannot embed items from "
+                f"{self.text_column!r} text; fit it on items with that column."
+            )
         from keras import ops
 
         texts = ["" if t is None or t != t else str(t) for t in tags]
