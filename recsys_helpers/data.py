@@ -40,8 +40,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys_helpers.columns import ITEM, RATING, TIMESTAMP, USER
+from recsys_helpers.metrics import gini, top_share
 
-__all__ = ["DATASETS", "Dataset", "default_dataset_name", "gini", "load"]
+__all__ = ["DATASETS", "Dataset", "default_dataset_name", "load"]
 
 DATASETS = ("toy", "shop", "movielens-latest-small", "movielens-100k")
 
@@ -405,28 +406,6 @@ def _as_int_hint(value: Any) -> str:
         return str(int(value))
     except (TypeError, ValueError):
         return "<an integer>"
-
-
-def gini(counts: np.ndarray) -> float:
-    """Gini coefficient of non-negative counts.
-
-    G = sum_i (2i - n - 1) x_(i) / (n sum_i x_i), with x sorted ascending and
-    i = 1..n. Range [0, 1 - 1/n]: 0 when all counts are equal, near 1 when one
-    item has everything. Returns 0.0 for an all-zero input.
-    """
-    x = np.sort(np.asarray(counts, dtype=np.float64))
-    n = x.size
-    if n == 0 or x.sum() == 0:
-        return 0.0
-    ranks = np.arange(1, n + 1)
-    return float(np.sum((2 * ranks - n - 1) * x) / (n * x.sum()))
-
-
-def top_share(counts: np.ndarray, fraction: float) -> float:
-    """Share of all counts held by the top ``fraction`` of items."""
-    x = np.sort(np.asarray(counts, dtype=np.float64))[::-1]
-    top = max(1, round(fraction * x.size))
-    return float(x[:top].sum() / x.sum()) if x.sum() else 0.0
 
 
 def default_dataset_name() -> str:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from recsys_helpers import data, evaluation, split
-from recsys_helpers.models import ContentBased, Popularity
+from recsys_helpers.models import ContentBased, Popularity, Random
 from recsys_helpers.models.content import recency_weights
 from tests.model_contract import ModelContract, checkerboard
 
@@ -214,15 +214,38 @@ def test_missing_text_column_lists_the_text_columns():
     assert model.item_vectors_.shape[0] == toy.n_items
 
 
-def test_beats_popularity_on_shop_by_time():
+def test_beats_random_on_shop_by_time():
+    # content alone ignores what sells, so it does not beat Popularity on the
+    # shop (lesson 01 says why); it must still beat chance on the same users
     train, test = split.by_time(data.load("shop"), test_fraction=0.2)
-    results = evaluation.compare(
-        {"ContentBased": ContentBased(), "Popularity": Popularity()}, train, test
-    ).leaderboard
-    ndcg = results["ndcg@10"]
-    assert ndcg["ContentBased"] > ndcg["Popularity"] + 0.01
-    per_user = [
-        evaluation.per_user_metrics(model.fit(train), train, test)[0]["ndcg"]
-        for model in (ContentBased(), Popularity())
-    ]
-    assert evaluation.paired_bootstrap(*per_user)["low"] > 0
+    result = evaluation.compare(
+        {"ContentBased": ContentBased(), "Random": Random(random_state=0)}, train, test
+    )
+    verdict = evaluation.versus(result.per_user, baseline="Random")
+    assert verdict.loc["ContentBased", "low"] > 0
+
+
+def test_finds_cold_items_that_interaction_models_cannot():
+    # items launched after the cut-off sell in test only; a text profile can
+    # rank them, a model of interactions cannot
+    ds = data.load("shop")
+    train, test = split.global_time(ds, test_fraction=0.2, drop_cold=False)
+    in_train = set(train.interactions["item_id"])
+    warm_user = test.interactions["user_id"].isin(set(train.interactions["user_id"]))
+    cold = test.interactions[~test.interactions["item_id"].isin(in_train) & warm_user]
+    assert len(cold) > 100
+    cold_test = test.with_interactions(cold, "cold", {})
+    cold_ids = sorted(set(cold["item_id"]))
+    result = evaluation.compare(
+        {
+            "ContentBased": ContentBased(),
+            "Random": Random(random_state=0),
+            "Popularity": Popularity(),
+        },
+        train,
+        cold_test,
+    )
+    hits = result.leaderboard["hit_rate@10"]
+    assert hits["Popularity"] == 0.0  # it has never seen them sell
+    assert hits["ContentBased"] > hits["Random"]
+    assert len(cold_ids) > 3

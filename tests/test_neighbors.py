@@ -165,16 +165,16 @@ def test_item_similarities_stay_sparse_on_shop():
 
 
 def test_both_beat_popularity_on_shop():
+    # paired bootstrap over the same users decides, not overlapping intervals
     train, test = split.by_time(data.load("shop"), test_fraction=0.2)
-    results = evaluation.compare(
+    result = evaluation.compare(
         {"UserKNN": UserKNN(), "ItemKNN": ItemKNN(), "Popularity": Popularity()},
         train,
         test,
-    ).leaderboard
-    for name in ("UserKNN", "ItemKNN"):
-        assert (
-            results.loc[name, "ndcg@10_low"] > results.loc["Popularity", "ndcg@10_high"]
-        )
+    )
+    verdicts = evaluation.versus(result.per_user, baseline="Popularity")
+    assert verdicts["verdict"].tolist() == ["wins", "wins"]
+    assert (verdicts["low"] > 0).all()
 
 
 def test_neighbourhoods_nest():

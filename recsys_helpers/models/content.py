@@ -25,7 +25,7 @@ from sklearn.preprocessing import normalize
 from recsys_helpers.columns import ITEM, RANK, SCORE, TIMESTAMP, USER
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender, _top_k
-from recsys_helpers.models.neighbors import _check_choice, _check_number
+from recsys_helpers.models.params import check_choice, check_number
 
 __all__ = ["ContentBased", "recency_weights"]
 
@@ -180,13 +180,13 @@ class ContentBased(Recommender):
         self.profiles_ = sp.csr_matrix(self.profiles_)
 
     def _check_params(self, train: Dataset) -> None:
-        _check_choice("ContentBased", "vectorizer", self.vectorizer, VECTORIZERS)
+        check_choice("ContentBased", "vectorizer", self.vectorizer, VECTORIZERS)
         if not isinstance(self.text_column, str) or not self.text_column:
             raise ValueError(
                 "ContentBased: text_column must be the name of a column of the "
                 f"items (a non-empty string), got {self.text_column!r}"
             )
-        _check_number(
+        check_number(
             "ContentBased",
             "half_life_days",
             self.half_life_days,

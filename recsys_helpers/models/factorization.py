@@ -27,7 +27,7 @@ from scipy.sparse.linalg import svds
 
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
-from recsys_helpers.models.neighbors import _check_choice, _check_int, _check_number
+from recsys_helpers.models.params import check_choice, check_int, check_number
 from recsys_helpers.progress import progress
 
 __all__ = ["ALS", "PureSVD"]
@@ -75,8 +75,8 @@ class PureSVD(Recommender):
         self.random_state = random_state
 
     def _fit(self, train: Dataset) -> None:
-        _check_int("PureSVD", "factors", self.factors)
-        _check_int("PureSVD", "random_state", self.random_state, minimum=0)
+        check_int("PureSVD", "factors", self.factors)
+        check_int("PureSVD", "random_state", self.random_state, minimum=0)
         matrix = self.user_items_
         k = min(self.factors, min(matrix.shape) - 1)
         if k < 1:
@@ -202,14 +202,14 @@ class ALS(Recommender):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        _check_int("ALS", "factors", self.factors)
-        _check_number("ALS", "regularization", self.regularization)
-        _check_number("ALS", "alpha", self.alpha)
-        _check_int("ALS", "iterations", self.iterations)
-        _check_choice("ALS", "solver", self.solver, ("cg", "exact"))
-        _check_int("ALS", "cg_steps", self.cg_steps)
-        _check_choice("ALS", "track_loss", self.track_loss, (True, False))
-        _check_int("ALS", "random_state", self.random_state, minimum=0)
+        check_int("ALS", "factors", self.factors)
+        check_number("ALS", "regularization", self.regularization)
+        check_number("ALS", "alpha", self.alpha)
+        check_int("ALS", "iterations", self.iterations)
+        check_choice("ALS", "solver", self.solver, ("cg", "exact"))
+        check_int("ALS", "cg_steps", self.cg_steps)
+        check_choice("ALS", "track_loss", self.track_loss, (True, False))
+        check_int("ALS", "random_state", self.random_state, minimum=0)
 
     def _fit(self, train: Dataset) -> None:
         self._check_params()

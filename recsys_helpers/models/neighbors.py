@@ -24,76 +24,17 @@ The defaults were chosen on a validation split carved from the training data
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Sequence
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
+from recsys_helpers.models.params import check_int, check_number
 
 __all__ = ["ItemKNN", "UserKNN", "cosine_top_k"]
 
 # Cells of one dense similarity block (float64): 4M cells = 32 MB.
 _BLOCK_CELLS = 4_000_000
-
-
-# ------------------------------------------------------------------------------
-# Hyper-parameter checks shared by the models of this package: each names the
-# owner, the argument and its value ("ALS: factors must be a positive integer,
-# got 0"), and is called at the start of ``_fit`` (scikit-learn style).
-# ------------------------------------------------------------------------------
-
-
-def _prefix(owner: str) -> str:
-    return f"{owner}: " if owner else ""
-
-
-def _check_int(owner: str, name: str, value: Any, minimum: int = 1) -> None:
-    """Raise ValueError unless ``value`` is an integer >= ``minimum``."""
-    if (
-        isinstance(value, bool | np.bool_)
-        or not isinstance(value, numbers.Integral)
-        or value < minimum
-    ):
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{_prefix(owner)}{name} must be {what}, got {value!r}")
-
-
-def _check_number(
-    owner: str,
-    name: str,
-    value: Any,
-    minimum: float = 0.0,
-    strict: bool = False,
-    allow_none: bool = False,
-) -> None:
-    """Raise ValueError unless ``value`` is a finite number >= (or >) minimum."""
-    if value is None and allow_none:
-        return
-    ok = (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool | np.bool_)
-        and math.isfinite(value)
-        and (value > minimum if strict else value >= minimum)
-    )
-    if not ok:
-        bound = f"{'>' if strict else '>='} {minimum:g}"
-        none = " or None" if allow_none else ""
-        raise ValueError(f"{_prefix(owner)}{name} must be {bound}{none}, got {value!r}")
-
-
-def _check_choice(owner: str, name: str, value: Any, choices: Sequence[Any]) -> None:
-    """Raise ValueError unless ``value`` is one of ``choices`` (type-strict)."""
-    if isinstance(value, np.bool_):
-        value = bool(value)
-    if not any(type(value) is type(c) and value == c for c in choices):
-        raise ValueError(
-            f"{_prefix(owner)}{name} must be one of {tuple(choices)}, got {value!r}"
-        )
 
 
 def cosine_top_k(
@@ -126,8 +67,8 @@ def cosine_top_k(
             ``shrinkage`` is not a finite number >= 0 (the message names the
             argument and its value).
     """
-    _check_int("", "neighbors", neighbors)
-    _check_number("", "shrinkage", shrinkage)
+    check_int("", "neighbors", neighbors)
+    check_number("", "shrinkage", shrinkage)
     a = sp.csr_matrix(a, dtype=np.float64)
     b = sp.csr_matrix(b, dtype=np.float64)
     b_t = b.T.tocsr()
@@ -201,8 +142,8 @@ class ItemKNN(Recommender):
         self.shrinkage = shrinkage
 
     def _fit(self, train: Dataset) -> None:
-        _check_int("ItemKNN", "neighbors", self.neighbors)
-        _check_number("ItemKNN", "shrinkage", self.shrinkage)
+        check_int("ItemKNN", "neighbors", self.neighbors)
+        check_number("ItemKNN", "shrinkage", self.shrinkage)
         items_users = self.user_items_.T.tocsr()
         self.similarity_ = cosine_top_k(
             items_users, items_users, self.neighbors, self.shrinkage
@@ -249,8 +190,8 @@ class UserKNN(Recommender):
         self.shrinkage = shrinkage
 
     def _fit(self, train: Dataset) -> None:
-        _check_int("UserKNN", "neighbors", self.neighbors)
-        _check_number("UserKNN", "shrinkage", self.shrinkage)
+        check_int("UserKNN", "neighbors", self.neighbors)
+        check_number("UserKNN", "shrinkage", self.shrinkage)
         self.similarity_ = cosine_top_k(
             self.user_items_, self.user_items_, self.neighbors, self.shrinkage
         )

@@ -44,7 +44,7 @@ import scipy.sparse as sp
 from recsys_helpers import environment
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
-from recsys_helpers.models.neighbors import _check_choice, _check_int, _check_number
+from recsys_helpers.models.params import check_choice, check_int, check_number
 
 __all__ = ["TwoTower", "in_batch_softmax_loss", "item_features", "user_features"]
 
@@ -335,13 +335,11 @@ class TwoTower(Recommender):
     # --------------------------------------------------------------- training
     def _check_params(self) -> None:
         for name in ("embedding_dim", "hidden_units", "epochs", "batch_size"):
-            _check_int("TwoTower", name, getattr(self, name))
-        _check_number("TwoTower", "temperature", self.temperature, strict=True)
-        _check_number("TwoTower", "learning_rate", self.learning_rate, strict=True)
-        _check_choice(
-            "TwoTower", "logq_correction", self.logq_correction, (True, False)
-        )
-        _check_choice(
+            check_int("TwoTower", name, getattr(self, name))
+        check_number("TwoTower", "temperature", self.temperature, strict=True)
+        check_number("TwoTower", "learning_rate", self.learning_rate, strict=True)
+        check_choice("TwoTower", "logq_correction", self.logq_correction, (True, False))
+        check_choice(
             "TwoTower", "use_features", self.use_features, ("auto", True, False)
         )
         if not isinstance(self.text_column, str) or not self.text_column:
@@ -349,8 +347,8 @@ class TwoTower(Recommender):
                 "TwoTower: text_column must be the name of a column of the items "
                 f"(a non-empty string), got {self.text_column!r}"
             )
-        _check_int("TwoTower", "max_features", self.max_features)
-        _check_int("TwoTower", "random_state", self.random_state, minimum=0)
+        check_int("TwoTower", "max_features", self.max_features)
+        check_int("TwoTower", "random_state", self.random_state, minimum=0)
 
     def _item_text_features(self, train: Dataset) -> np.ndarray | None:
         """TF-IDF item features if ``use_features`` resolves to True, else None."""
