@@ -51,7 +51,9 @@ __all__ = [
     "evaluate",
     "format_leaderboard",
     "paired_bootstrap",
+    "pairwise",
     "per_user_metrics",
+    "relevant_matrix",
     "test_user_rows",
     "versus",
 ]
@@ -188,18 +190,26 @@ def bootstrap_ci(
     Returns:
         ``(low, high)``.
     """
+    means = _bootstrap_means(values, n_bootstrap, seed)
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _bootstrap_means(values: np.ndarray, n_bootstrap: int, seed: int) -> np.ndarray:
+    """Means of ``n_bootstrap`` resamples of ``values`` (users with replacement)."""
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
         raise ValueError("cannot bootstrap an empty sample.")
+    if n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap}.")
     rng = np.random.default_rng(seed)
     means = np.empty(n_bootstrap)
     for start in range(0, n_bootstrap, 100):  # bounded memory: 100 x n_users
         stop = min(n_bootstrap, start + 100)
         draws = rng.integers(0, values.size, size=(stop - start, values.size))
         means[start:stop] = values[draws].mean(axis=1)
-    tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(low), float(high)
+    return means
 
 
 def paired_bootstrap(
@@ -407,6 +417,71 @@ def versus(
     return pd.DataFrame(
         rows, index=index, columns=["difference", "low", "high", "verdict"]
     )
+
+
+def pairwise(
+    per_user: Mapping[str, pd.DataFrame],
+    models: list[str],
+    metric: str = "ndcg",
+    alpha: float = 0.05,
+    n_bootstrap: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Every pair of ``models`` tested on the same users, Holm-corrected.
+
+    Testing m models pairwise makes m(m-1)/2 tests; at 5% each, some "wins"
+    appear by chance. Each pair gets a two-sided paired-bootstrap p-value
+    ``p = min(1, 2 min(P*(d <= 0), P*(d >= 0)))`` (P* over resamples of the
+    users, floored at 1/n_bootstrap), and Holm's step-down correction: sort
+    the p-values, multiply the j-th smallest (j = 0, 1, ...) by (N - j), keep
+    them non-decreasing. A pair is separated when its adjusted p < alpha.
+
+    Args:
+        per_user: Model name -> per-user metrics (``Comparison.per_user``).
+        models: The models to compare, at least two.
+        metric: A column of the per-user frames.
+        alpha: Family-wise error rate.
+        n_bootstrap: Resamples per pair.
+        seed: Seed of the resampling.
+
+    Returns:
+        One row per pair (``a``, ``b``): ``difference`` (a - b), ``p``,
+        ``p_holm`` and ``verdict`` (``"a wins"``, ``"b wins"`` or ``"tie"``).
+    """
+    if len(models) < 2:
+        raise ValueError(f"models needs at least two names, got {models!r}.")
+    unknown = [m for m in models if m not in per_user]
+    if unknown:
+        raise KeyError(f"{unknown} not among {sorted(per_user)}.")
+    rows = []
+    for i, first in enumerate(models):
+        for second in models[i + 1 :]:
+            a, b = per_user[first], per_user[second]
+            if not np.array_equal(a[USER].to_numpy(), b[USER].to_numpy()):
+                raise ValueError(
+                    f"{first!r} and {second!r} were scored on other users."
+                )
+            diff = a[metric].to_numpy() - b[metric].to_numpy()
+            means = _bootstrap_means(diff, n_bootstrap, seed)
+            tail = min(np.mean(means <= 0), np.mean(means >= 0))
+            p = min(1.0, max(2 * tail, 1 / n_bootstrap))
+            rows.append({"a": first, "b": second, "difference": diff.mean(), "p": p})
+    table = pd.DataFrame(rows)
+    table["p_holm"] = _holm(table["p"].to_numpy())
+    separated = table["p_holm"] < alpha
+    table["verdict"] = np.where(
+        separated, np.where(table["difference"] > 0, "a wins", "b wins"), "tie"
+    )
+    return table
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values."""
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * (p.size - np.arange(p.size))
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return adjusted
 
 
 def _verdict(low: float, high: float) -> str:
