@@ -8,6 +8,11 @@ Use it by subclassing in a model's own test file::
         def make_model(self):
             return ItemKNN(neighbors=5)
 
+A model that cannot fit on interactions alone (its scores come from item
+text) declares it with the class attribute ``requires_item_text = True``; the
+contract then checks that such a fit fails with a ValueError naming the
+missing column instead.
+
 The checkerboard: 8 users and 8 items; even users bought even items and odd
 users odd items, each user missing exactly one item of their parity (a
 different one per user, so every item has the same popularity). A
@@ -16,6 +21,8 @@ Items carry tags ("Group Even" / "Group Odd") so content models can learn too.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -26,6 +33,8 @@ from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
 
 N = 8
+# the class attribute by which a model declares that it needs item text
+TEXT_FLAG = "requires_item_text"
 
 
 def checkerboard() -> tuple[Dataset, dict[int, int]]:
@@ -50,6 +59,11 @@ def checkerboard() -> tuple[Dataset, dict[int, int]]:
     return Dataset.from_frames(
         interactions, items, users, name="checkerboard"
     ), held_out
+
+
+def _learned(model: Recommender) -> list[str]:
+    """The model's learned attributes: public names ending in ``_``."""
+    return [n for n in vars(model) if n.endswith("_") and not n.startswith("_")]
 
 
 class ModelContract:
@@ -119,10 +133,55 @@ class ModelContract:
             fitted.recommend([99])
         with pytest.raises(TypeError, match="did you mean"):
             fitted.recommend(["1"])
-        with pytest.raises(ValueError, match="k must be"):
+        with pytest.raises(ValueError, match=f"n must be between 1 and the {N} items"):
             fitted.recommend([1], n=N + 1)
-        with pytest.raises(ValueError, match="k must be"):
+        with pytest.raises(ValueError, match=r"n must be between .*, got 0\."):
             fitted.recommend([1], n=0)
+        with pytest.raises(TypeError, match="n must be an integer"):
+            fitted.recommend([1], n=2.5)
+        with pytest.raises(ValueError, match=f"k must be between 1 and the {N} items"):
+            fitted.top_k_rows(np.array([0]), N + 1)
+
+    def test_failed_fit_leaves_the_model_unfitted(self, board, monkeypatch):
+        ds, _ = board
+        model = self.make_model().fit(ds)
+        assert _learned(model)
+
+        def failing_fit(train):
+            model.partial_ = "half-learned"
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(model, "_fit", failing_fit)
+        with pytest.raises(RuntimeError, match="boom"):
+            model.fit(ds)
+        assert _learned(model) == []  # neither this fit's state nor the last one's
+        with pytest.raises(RuntimeError, match="not fitted"):
+            model.recommend([1])
+        # bad data after a good fit: unfitted too
+        monkeypatch.undo()
+        model.fit(ds)
+        with pytest.raises(TypeError, match="Dataset"):
+            model.fit(ds.interactions)
+        assert _learned(model) == []
+        with pytest.raises(RuntimeError, match="not fitted"):
+            model.score([1])
+
+    def test_fits_interactions_alone_with_defaults(self, board):
+        ds, _ = board
+        bare = Dataset.from_frames(ds.interactions)  # items: item_id only
+        assert list(bare.items.columns) == ["item_id"]
+        cls = type(self.make_model())
+        model = cls()
+        if getattr(cls, TEXT_FLAG, False):
+            column = getattr(model, "text_column", "tags")
+            with pytest.raises(ValueError, match=re.escape(repr(column))):
+                model.fit(bare)
+            assert _learned(model) == []
+        else:
+            model.fit(bare)
+            recs = model.recommend(bare.user_ids, n=2)
+            assert len(recs) == 2 * bare.n_users
+            assert np.isfinite(recs.score).all()
 
     def test_unfitted_model_raises(self):
         with pytest.raises(RuntimeError, match="not fitted"):

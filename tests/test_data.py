@@ -68,7 +68,9 @@ def test_toy_is_exactly_the_seed(toy):
     assert toy.interactions["user_id"].tolist() == [1, 1, 1, 2, 2, 3, 3, 4, 4, 5]
     assert toy.interactions["item_id"].tolist() == [1, 2, 3, 2, 4, 1, 2, 3, 4, 5]
     assert toy.interactions["user_id"].dtype == np.int64
-    assert toy.affinity is None
+    assert toy.truth is None
+    assert toy.n_repeats == 0
+    assert toy.distinct() is toy
 
 
 def test_toy_csr_is_the_seed_matrix(toy):
@@ -94,6 +96,9 @@ def test_toy_summary_by_hand(toy):
     s = toy.summary()
     assert s.name == "toy"
     assert s["users"] == 5 and s["items"] == 5 and s["interactions"] == 10
+    assert s["events"] == 10 and s["repeat_events"] == 0
+    # 90th percentile of [1, 2, 2, 2, 3] (linear): 2 + 0.6 * (3 - 2) = 2.6
+    assert s["activity_p90_over_median"] == pytest.approx(2.6 / 2)
     assert s["density"] == pytest.approx(10 / 25)
     assert s["interactions_per_user_median"] == 2.0
     assert s["interactions_per_user_max"] == 3
@@ -186,35 +191,136 @@ def test_from_frames_never_mutates_inputs(frames):
     _assert_unchanged(before, interactions, items, users)
 
 
-def test_from_frames_keeps_latest_of_repeated_pairs():
+@pytest.fixture
+def repeats():
+    """User 1 buys item 5 three times (t=100, 200, 300), item 6 once; user 2 item 5.
+
+    The log is not in time order: the rows are t=200, 100, 250, 300, 50.
+    """
     interactions = pd.DataFrame(
         {
-            "user_id": [1, 1, 1, 2],
-            "item_id": [5, 5, 6, 5],
-            "rating": [1.0, 4.0, 2.0, 3.0],
-            "timestamp": [300, 100, 200, 50],
+            "user_id": [1, 1, 1, 1, 2],
+            "item_id": [5, 5, 6, 5, 5],
+            "rating": [2.0, 1.0, 3.0, 4.0, 5.0],
+            "timestamp": [200, 100, 250, 300, 50],
         }
     )
-    ds = Dataset.from_frames(interactions)
-    inter = ds.interactions
-    assert len(inter) == 3
-    kept = inter[(inter.user_id == 1) & (inter.item_id == 5)]
-    assert kept["rating"].tolist() == [1.0]  # timestamp 300 is the latest
-    assert kept["timestamp"].tolist() == [300]
-    # the remaining rows keep the caller's order
-    assert inter["timestamp"].tolist() == [300, 200, 50]
+    return Dataset.from_frames(interactions, name="repeats", truth="hidden")
 
 
-def test_from_frames_repeated_pairs_without_time_keep_last_row():
+def test_from_frames_keeps_every_row_in_the_given_order(repeats):
+    inter = repeats.interactions
+    assert len(inter) == 5
+    assert inter["timestamp"].tolist() == [200, 100, 250, 300, 50]
+    assert inter["rating"].tolist() == [2.0, 1.0, 3.0, 4.0, 5.0]
+    assert inter.index.tolist() == list(range(5))
+    assert repeats.n_repeats == 2
+
+
+def test_from_frames_keeps_repeats_without_time():
     interactions = pd.DataFrame(
         {"user_id": [1, 1, 2], "item_id": [5, 5, 5], "rating": [1.0, 4.0, 2.0]}
     )
     ds = Dataset.from_frames(interactions)
-    assert ds.interactions.to_dict("list") == {
+    assert ds.interactions.to_dict("list") == interactions.to_dict("list")
+    assert ds.n_repeats == 1
+    # without a clock, the first row of a pair is its first event
+    assert ds.distinct().interactions.to_dict("list") == {
         "user_id": [1, 2],
         "item_id": [5, 5],
-        "rating": [4.0, 2.0],
+        "rating": [1.0, 2.0],
     }
+
+
+def test_distinct_keeps_the_first_event_of_each_pair(repeats):
+    pairs = repeats.distinct()
+    assert pairs is not repeats
+    # (1, 5): the t=100 row, the earliest; remaining rows keep the log's order
+    assert pairs.interactions.to_dict("list") == {
+        "user_id": [1, 1, 2],
+        "item_id": [5, 6, 5],
+        "rating": [1.0, 3.0, 5.0],
+        "timestamp": [100, 250, 50],
+    }
+    assert pairs.interactions.index.tolist() == [0, 1, 2]
+    assert pairs.info == {"repeats_collapsed": 2}
+    assert pairs.n_repeats == 0
+    assert pairs.distinct() is pairs
+    assert pairs.name == "repeats"
+    assert pairs.items is repeats.items and pairs.users is repeats.users
+    assert pairs.truth == "hidden"
+    assert len(repeats.interactions) == 5  # the original is untouched
+
+
+def test_distinct_keeps_earlier_info(repeats):
+    tagged = repeats.with_interactions(repeats.interactions, "tagged", {"a": 1})
+    assert tagged.distinct().info == {"a": 1, "repeats_collapsed": 2}
+
+
+def test_to_csr_with_a_repeated_pair():
+    interactions = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 1],
+            "item_id": [5, 5, 6, 5, 5],
+            "rating": [2.0, 1.0, 3.0, 5.0, 4.0],
+            "timestamp": [100, 200, 250, 260, 300],
+        }
+    )
+    ds = Dataset.from_frames(interactions)  # users [1, 2] x items [5, 6]
+    binary = ds.to_csr()
+    np.testing.assert_array_equal(binary.toarray(), [[1, 1], [1, 0]])
+    assert binary.nnz == 3 and set(binary.data) == {1.0}
+    count = ds.to_csr("count")
+    np.testing.assert_array_equal(count.toarray(), [[3, 1], [1, 0]])
+    assert count.nnz == 3 and count.dtype == np.float64
+    rating = ds.to_csr("rating")  # the pair's latest rating: t=300
+    np.testing.assert_array_equal(rating.toarray(), [[4, 3], [5, 0]])
+    assert rating.nnz == 3 and rating.has_sorted_indices
+    # the distinct view has the same binary matrix, and counts of one
+    np.testing.assert_array_equal(ds.distinct().to_csr().toarray(), binary.toarray())
+    np.testing.assert_array_equal(
+        ds.distinct().to_csr("count").toarray(), [[1, 1], [1, 0]]
+    )
+
+
+def test_summary_counts_distinct_pairs_and_events(repeats):
+    s = repeats.summary()
+    assert s["events"] == 5 and s["repeat_events"] == 2
+    assert s["interactions"] == 3  # distinct pairs
+    assert s["density"] == pytest.approx(3 / 4)  # 2 users x 2 items
+    assert s["interactions_per_user_median"] == 1.5  # pairs per user: 2, 1
+    assert s["interactions_per_user_max"] == 2
+    assert s["item_gini"] == pytest.approx(data.gini(np.array([2, 1])))
+    # the distinct view differs only in its event counts
+    pairs = repeats.distinct().summary()
+    assert pairs["events"] == 3 and pairs["repeat_events"] == 0
+    same = s.index.drop(["events", "repeat_events"])
+    pd.testing.assert_series_equal(pairs[same], s[same])
+
+
+# ---------------------------------------------------------- identity, equals
+def test_equality_is_identity_and_datasets_hash(frames):
+    a = Dataset.from_frames(*frames)
+    b = Dataset.from_frames(*frames)
+    assert a == a and a != b
+    assert hash(a) == hash(a)
+    cache = {a: "a", b: "b"}
+    assert cache[a] == "a" and cache[b] == "b"
+    assert a in {a} and b not in {a}
+
+
+def test_equals_compares_values(frames):
+    interactions, items, users = frames
+    a = Dataset.from_frames(interactions, items, users, name="x")
+    assert a.equals(Dataset.from_frames(interactions, items, users, name="x"))
+    assert a.equals(a)
+    assert not a.equals(Dataset.from_frames(interactions, items, users, name="y"))
+    other_rows = interactions.assign(rating=interactions.rating.replace(5, 4))
+    assert not a.equals(Dataset.from_frames(other_rows, items, users, name="x"))
+    reordered = Dataset.from_frames(interactions, items.iloc[::-1], users, name="x")
+    assert not a.equals(reordered)
+    assert not a.equals(a.with_interactions(a.interactions, "x", {"split": "s"}))
+    assert not a.equals(interactions)
 
 
 def test_from_frames_keeps_row_order_with_a_repeated_index():
@@ -246,12 +352,22 @@ def test_float_ids_that_are_whole_become_int():
     assert ds.user_ids.tolist() == [1, 2]
 
 
-def test_affinity_shape_is_checked(frames):
+def test_from_frames_stores_the_truth(frames):
     interactions, items, users = frames
-    ds = Dataset.from_frames(interactions, items, users, affinity=np.ones((4, 4)))
-    assert ds.affinity.dtype == np.float64
-    with pytest.raises(ValueError, match="affinity has shape"):
-        Dataset.from_frames(interactions, items, users, affinity=np.ones((4, 3)))
+    truth = object()
+    ds = Dataset.from_frames(interactions, items, users, truth=truth)
+    assert ds.truth is truth
+    part = ds.with_interactions(ds.interactions.iloc[:2], "part", {})
+    assert part.truth is truth
+    assert Dataset.from_frames(interactions).truth is None
+
+
+def test_the_shop_carries_its_truth():
+    from recsys_helpers.datasets.shop import ShopTruth
+
+    shop = data.load("shop", n_users=30, n_items=100)
+    assert isinstance(shop.truth, ShopTruth)
+    assert shop.truth.n_items == shop.n_items
 
 
 # --------------------------------------------------------- from_frames errors
@@ -438,6 +554,12 @@ def test_to_csr_with_string_ids():
 def test_load_unknown_name_raises():
     with pytest.raises(ValueError, match="unknown dataset 'nope'"):
         data.load("nope")
+
+
+@pytest.mark.parametrize("kwargs", [{"n_users": 5}, {"n_items": 10}, {"seed": 1}])
+def test_shop_arguments_for_another_dataset_raise(kwargs):
+    with pytest.raises(ValueError, match="apply to 'shop' only"):
+        data.load("toy", **kwargs)
 
 
 def test_default_dataset_name(monkeypatch):

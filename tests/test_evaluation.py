@@ -1,6 +1,7 @@
 """Unit tests of recsys_helpers.evaluation with hand-computed metric values."""
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -109,6 +110,7 @@ def test_evaluate_by_hand(tiny):
     assert result.index.name == "model"
     row = result.iloc[0]
     assert row["users"] == 3
+    assert row["users_without_targets"] == 0
     for name, values in EXPECTED.items():
         assert row[f"{name}@{K}"] == pytest.approx(np.mean(values)), name
         assert row[f"{name}@{K}_low"] <= row[f"{name}@{K}"] + 1e-12
@@ -127,7 +129,7 @@ def test_evaluate_by_hand(tiny):
 def test_evaluate_columns(tiny):
     train, test = tiny
     result = evaluation.evaluate(Popularity(), train, test, k=K, name="Pop")
-    expected = ["users"]
+    expected = ["users", "users_without_targets"]
     for name in metrics.RANKING_METRICS:
         expected += [f"{name}@2", f"{name}@2_low", f"{name}@2_high"]
     expected += ["coverage@2", "novelty@2", "fit_s", "recommend_s"]
@@ -249,15 +251,219 @@ def test_k_outside_catalogue_raises(tiny, k):
         evaluation.evaluate(Popularity(), train, test, k=k)
 
 
-def test_compare_sorts_by_ndcg(shop_split):
+class CountingPopularity(Popularity):
+    """Popularity that records the size of every batch of users it scores."""
+
+    batches: ClassVar[list[int]] = []
+
+    def _score(self, rows):
+        type(self).batches.append(rows.size)
+        return super()._score(rows)
+
+
+@pytest.fixture(scope="module")
+def comparison(shop_split):
     train, test = shop_split
-    board = evaluation.compare(
-        {"worst": SeenFirst(), "Popularity": Popularity()}, train, test
-    )
-    assert board.index.tolist() == ["Popularity", "worst"]
+    CountingPopularity.batches = []
+    models = {"worst": SeenFirst(), "Popularity": CountingPopularity()}
+    result = evaluation.compare(models, train, test, k=10)
+    return result, models, sum(CountingPopularity.batches)
+
+
+def test_compare_returns_a_comparison(comparison):
+    result, _, _ = comparison
+    assert isinstance(result, evaluation.Comparison)
+    assert result.k == 10
+    board = result.leaderboard
+    assert board.index.tolist() == ["Popularity", "worst"]  # best nDCG first
+    assert board.index.name == "model"
     assert board["ndcg@10"].is_monotonic_decreasing
+    assert list(result.per_user) == ["worst", "Popularity"]  # the models' order
+    users = result.per_user["Popularity"]["user_id"].to_numpy()
+    for name, frame in result.per_user.items():
+        np.testing.assert_array_equal(frame["user_id"].to_numpy(), users)
+        assert board.loc[name, "users"] == len(frame)
+        assert board.loc[name, "ndcg@10"] == pytest.approx(frame["ndcg"].mean())
+        assert list(frame.columns) == ["user_id", *metrics.RANKING_METRICS]
+
+
+def test_compare_ranks_each_model_once(comparison):
+    result, _, scored = comparison
+    assert scored == len(result.per_user["Popularity"])  # every user, once
+
+
+def test_compare_agrees_with_per_user_metrics_and_evaluate(comparison, shop_split):
+    train, test = shop_split
+    result, models, _ = comparison
+    for name, model in models.items():  # fitted by compare
+        frame, _ = evaluation.per_user_metrics(model, train, test, k=10)
+        pd.testing.assert_frame_equal(result.per_user[name], frame)
+        alone = evaluation.evaluate(model, train, test, k=10, name=name, fit=False)
+        row = result.leaderboard.loc[[name]].drop(columns=["fit_s", "recommend_s"])
+        pd.testing.assert_frame_equal(
+            row, alone.drop(columns=["fit_s", "recommend_s"]), check_dtype=False
+        )
+
+
+def test_compare_needs_a_model(shop_split):
+    train, test = shop_split
     with pytest.raises(ValueError, match="at least one model"):
         evaluation.compare({}, train, test)
+
+
+# ------------------------------------------------------------------- versus
+@pytest.fixture
+def per_user():
+    """Hand-made per-user metrics of four models over the same 40 users."""
+    rng = np.random.default_rng(0)
+    base = rng.random(40) * 0.5
+    swing = np.tile([0.3, -0.3], 20)  # mean 0, large spread
+    users = np.arange(1, 41)
+
+    def frame(ndcg):
+        return pd.DataFrame({"user_id": users, "ndcg": ndcg, "recall": ndcg / 2})
+
+    return {
+        "Popularity": frame(base),
+        "better": frame(base + 0.2),
+        "worse": frame(base - 0.1),
+        "same": frame(base + swing),
+    }
+
+
+def test_versus_verdicts(per_user):
+    table = evaluation.versus(per_user)
+    assert table.index.tolist() == ["better", "worse", "same"]
+    assert table.index.name == "vs Popularity"
+    assert list(table.columns) == ["difference", "low", "high", "verdict"]
+    assert table["verdict"].tolist() == ["wins", "loses", "tie"]
+    # a constant difference has a zero-width interval
+    assert table.loc["better", "difference"] == pytest.approx(0.2)
+    assert table.loc["better", "low"] == pytest.approx(0.2)
+    assert table.loc["better", "high"] == pytest.approx(0.2)
+    assert table.loc["worse", "difference"] == pytest.approx(-0.1)
+    same = table.loc["same"]
+    assert same["difference"] == pytest.approx(0.0)
+    assert same["low"] < 0 < same["high"]
+
+
+def test_versus_other_baseline_metric_and_models(per_user):
+    table = evaluation.versus(
+        per_user, baseline="worse", metric="recall", models=["same", "Popularity"]
+    )
+    assert table.index.tolist() == ["same", "Popularity"]
+    assert table.index.name == "vs worse"
+    assert table.loc["Popularity", "difference"] == pytest.approx(0.05)
+    assert table["verdict"].tolist() == ["wins", "wins"]
+    # the paired bootstrap of the two columns
+    expected = evaluation.paired_bootstrap(
+        per_user["same"]["recall"], per_user["worse"]["recall"]
+    )
+    assert table.loc["same", ["difference", "low", "high"]].tolist() == pytest.approx(
+        [expected["difference"], expected["low"], expected["high"]]
+    )
+
+
+def test_versus_errors(per_user):
+    with pytest.raises(KeyError, match="baseline 'ALS' is not among"):
+        evaluation.versus(per_user, baseline="ALS")
+    with pytest.raises(KeyError, match="metric 'auc' is not a column"):
+        evaluation.versus(per_user, metric="auc")
+    shifted = dict(per_user)
+    shifted["better"] = per_user["better"].assign(
+        user_id=per_user["better"]["user_id"] + 1
+    )
+    with pytest.raises(ValueError, match="'better' and 'Popularity' were scored on"):
+        evaluation.versus(shifted)
+    fewer = dict(per_user)
+    fewer["worse"] = per_user["worse"].iloc[:-1]
+    with pytest.raises(ValueError, match="other users"):
+        evaluation.versus(fewer)
+
+
+# ------------------------------------------------------------- exclude_seen
+@pytest.fixture(scope="module")
+def repeat():
+    """4 items, 3 users; test repeats of training items.
+
+    train: u1 {1, 2}, u2 {1, 3}, u3 {2}
+    test:  u1 {1 (repeat), 3}, u2 {3 (repeat)}, u3 {4}
+    """
+    train_rows = [(1, 1), (1, 2), (2, 1), (2, 3), (3, 2)]
+    test_rows = [(1, 1), (1, 3), (2, 3), (3, 4)]
+    frame = pd.DataFrame(train_rows + test_rows, columns=["user_id", "item_id"])
+    ds = Dataset.from_frames(frame, name="repeat")
+    n_train = len(train_rows)
+    train = ds.with_interactions(ds.interactions.iloc[:n_train], "repeat/train", {})
+    test = ds.with_interactions(ds.interactions.iloc[n_train:], "repeat/test", {})
+    return train, test
+
+
+def test_relevant_matrix_by_hand(repeat):
+    train, test = repeat
+    excluded = evaluation.relevant_matrix(train, test, exclude_seen=True)
+    np.testing.assert_array_equal(
+        excluded.toarray(), [[0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
+    )
+    assert excluded.nnz == 2  # no explicit zeros left
+    everything = evaluation.relevant_matrix(train, test, exclude_seen=False)
+    np.testing.assert_array_equal(everything.toarray(), test.to_csr().toarray())
+    np.testing.assert_array_equal(
+        evaluation.test_user_rows(train, test, exclude_seen=True), [0, 2]
+    )
+    np.testing.assert_array_equal(
+        evaluation.test_user_rows(train, test, exclude_seen=False), [0, 1, 2]
+    )
+
+
+def test_exclude_seen_true_drops_repeats_from_rankings_and_targets(repeat):
+    train, test = repeat
+    model = SeenFirst().fit(train)
+    frame, top = evaluation.per_user_metrics(model, train, test, k=2)
+    # user 2's only test item is a repeat: not scored
+    assert frame["user_id"].tolist() == [1, 3]
+    # unseen in reverse order: u1 [4, 3], u3 [4, 3]; the repeat (1) is not ranked
+    np.testing.assert_array_equal(top, [[3, 2], [3, 2]])
+    # u1: relevant {3} only, hit at rank 2; u3: relevant {4}, hit at rank 1
+    np.testing.assert_allclose(frame["recall"], [1.0, 1.0])
+    np.testing.assert_allclose(frame["mrr"], [0.5, 1.0])
+    result = evaluation.evaluate(SeenFirst(), train, test, k=2)
+    assert result.loc["SeenFirst", "users"] == 2
+    assert result.loc["SeenFirst", "users_without_targets"] == 1
+    assert result.loc["SeenFirst", "mrr@2"] == pytest.approx(0.75)
+
+
+def test_exclude_seen_false_counts_repeats_as_hits(repeat):
+    train, test = repeat
+    model = SeenFirst().fit(train)
+    frame, top = evaluation.per_user_metrics(
+        model, train, test, k=2, exclude_seen=False
+    )
+    assert frame["user_id"].tolist() == [1, 2, 3]
+    # training items first (+inf, by item order): u1 [1, 2], u2 [1, 3], u3 [2, 4]
+    np.testing.assert_array_equal(top, [[0, 1], [0, 2], [1, 3]])
+    # u1's repeat (item 1) is a hit at rank 1; u2's repeat (3) at rank 2
+    np.testing.assert_allclose(frame["mrr"], [1.0, 0.5, 0.5])
+    np.testing.assert_allclose(frame["recall"], [0.5, 1.0, 1.0])
+    result = evaluation.evaluate(SeenFirst(), train, test, k=2, exclude_seen=False)
+    assert result.loc["SeenFirst", "users"] == 3
+    assert result.loc["SeenFirst", "users_without_targets"] == 0
+    assert result.loc["SeenFirst", "mrr@2"] == pytest.approx(2 / 3)
+
+
+def test_users_without_targets_on_the_shop(shop_split):
+    train, test = shop_split
+    assert test.info["repeat_rows"] > 0
+    strict = evaluation.evaluate(Popularity(), train, test)
+    loose = evaluation.evaluate(Popularity(), train, test, exclude_seen=False)
+    without = strict.loc["Popularity", "users_without_targets"]
+    assert without > 0
+    assert loose.loc["Popularity", "users_without_targets"] == 0
+    assert (
+        strict.loc["Popularity", "users"] + without == loose.loc["Popularity", "users"]
+    )
+    relevant = evaluation.relevant_matrix(train, test, exclude_seen=True)
+    assert relevant.multiply(train.to_csr()).nnz == 0  # no repeat is a target
 
 
 # ---------------------------------------------------------------- bootstrap
@@ -408,8 +614,17 @@ def test_recommend_rejects_bad_users_and_n(board):
         model.recommend("1")
     with pytest.raises(KeyError, match="unknown user"):
         model.score([3])
-    with pytest.raises(ValueError, match="k must be between"):
+    with pytest.raises(ValueError, match="n must be between 1 and the 5 items, got 6"):
         model.recommend(1, n=6)
+    with pytest.raises(ValueError, match="n must be between 1 and the 5 items, got 0"):
+        model.recommend(1, n=0)
+    with pytest.raises(TypeError, match=r"n must be an integer, got 2\.5"):
+        model.recommend(1, n=2.5)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        model.recommend(1, n=True)
+    assert len(model.recommend(1, n=np.int64(2))) == 2
+    with pytest.raises(ValueError, match="k must be between 1 and the 5 items, got 6"):
+        model.top_k_rows(np.array([0]), 6)
     with pytest.raises(RuntimeError, match="not fitted"):
         Fixed(np.ones((2, 5))).recommend(1)
     with pytest.raises(TypeError, match="Dataset"):

@@ -1,5 +1,7 @@
 """Unit tests of recsys_helpers.split on the shop and on hand-made frames."""
 
+from collections import Counter
+
 import pandas as pd
 import pytest
 
@@ -42,6 +44,9 @@ def small():
     return Dataset.from_frames(interactions, items, users, name="small")
 
 
+TIME_SPLITS = ["by_time", "leave_last_out", "global_time"]
+
+
 def _pairs(ds):
     return set(zip(ds.interactions.user_id, ds.interactions.item_id, strict=True))
 
@@ -50,18 +55,42 @@ def _rows(ds):
     return set(map(tuple, ds.interactions.itertuples(index=False)))
 
 
-def _check_partition(ds, train, test, dropped):
-    """Train and test partition the rows of ds minus ``dropped`` cold rows."""
-    assert not _pairs(train) & _pairs(test)
-    assert _rows(train) | _rows(test) <= _rows(ds)
+def _row_counts(frame):
+    """The rows of a frame as a multiset."""
+    return Counter(map(tuple, frame.itertuples(index=False)))
+
+
+def _repeat_rows(train, test):
+    """Test rows whose (user, item) pair is also in train, counted by hand."""
+    seen = _pairs(train)
+    pairs = zip(test.interactions.user_id, test.interactions.item_id, strict=True)
+    return sum(pair in seen for pair in pairs)
+
+
+def _check_partition(ds, train, test, dropped, how):
+    """Train and test divide the view ``how`` splits, minus ``dropped`` cold rows.
+
+    Time splits divide the event log: every event on exactly one side (a
+    repeat may sit on both sides). ``random`` divides the distinct pairs: no
+    pair on both sides.
+    """
+    view = ds.distinct() if how == "random" else ds
+    both = _row_counts(train.interactions) + _row_counts(test.interactions)
+    assert not both - _row_counts(view.interactions)  # nothing invented
     assert len(train.interactions) + len(test.interactions) + dropped == len(
-        ds.interactions
+        view.interactions
     )
+    if dropped == 0:
+        assert both == _row_counts(view.interactions)
+    assert test.info["repeat_rows"] == _repeat_rows(train, test)
+    if how == "random" or ds.n_repeats == 0:
+        assert not _pairs(train) & _pairs(test)
+        assert test.info["repeat_rows"] == 0
     for part in (train, test):
         assert part.items is ds.items and part.users is ds.users
         pd.testing.assert_frame_equal(part.items, ds.items)
         pd.testing.assert_frame_equal(part.users, ds.users)
-        assert part.affinity is ds.affinity
+        assert part.truth is ds.truth
         assert list(part.interactions.columns) == list(ds.interactions.columns)
         assert part.interactions.index.tolist() == list(range(len(part.interactions)))
     assert train.name.endswith("/train") and test.name.endswith("/test")
@@ -74,7 +103,7 @@ def test_partition_on_shop(shop, how, drop_cold):
     before = shop.interactions.copy(deep=True)
     train, test = SPLITS[how](shop, drop_cold=drop_cold)
     dropped = test.info.get("cold_rows_dropped", 0)
-    _check_partition(shop, train, test, dropped)
+    _check_partition(shop, train, test, dropped, how)
     pd.testing.assert_frame_equal(shop.interactions, before)  # not mutated
     if drop_cold:
         assert set(test.interactions.user_id) <= set(train.interactions.user_id)
@@ -84,11 +113,32 @@ def test_partition_on_shop(shop, how, drop_cold):
         assert dropped == 0
 
 
+@pytest.mark.parametrize("how", TIME_SPLITS)
+def test_time_splits_keep_repeats_on_both_sides(shop, how):
+    train, test = SPLITS[how](shop, drop_cold=False)
+    assert test.info["repeat_rows"] > 0
+    assert "repeats_collapsed" not in test.info
+    # only consumables are bought again
+    shared = _pairs(train) & _pairs(test)
+    kind = shop.items.set_index("item_id")["kind"]
+    assert {kind[item] for _, item in shared} == {"consumable"}
+
+
+def test_random_splits_distinct_pairs_of_the_shop(shop):
+    train, test = SPLITS["random"](shop, drop_cold=False)
+    assert test.info["repeats_collapsed"] == shop.n_repeats > 0
+    assert test.info["repeat_rows"] == 0
+    assert train.n_repeats == 0 and test.n_repeats == 0
+    assert len(train.interactions) + len(test.interactions) == len(
+        shop.distinct().interactions
+    )
+
+
 @pytest.mark.parametrize("how", list(SPLITS))
 def test_partition_on_small_frames(small, how):
     before = small.interactions.copy(deep=True)
     train, test = SPLITS[how](small, drop_cold=False)
-    _check_partition(small, train, test, 0)
+    _check_partition(small, train, test, 0, how)
     pd.testing.assert_frame_equal(small.interactions, before)
 
 
@@ -107,13 +157,17 @@ def test_cold_rows_are_counted(shop, how):
     assert _rows(test) == set(
         map(tuple, full[~(cold_user | cold_item)].itertuples(index=False))
     )
+    # a cold row is never a repeat: dropping them keeps every repeat row
+    assert test.info["repeat_rows"] == kept.info["repeat_rows"]
 
 
 @pytest.mark.parametrize("how", ["random", "by_time"])
 def test_per_user_test_counts(shop, how):
+    # random counts each user's distinct pairs, by_time their events
     f = {"random": 0.25, "by_time": 0.2}[how]
     _, test = SPLITS[how](shop, drop_cold=False)
-    n = shop.interactions.groupby("user_id").size()
+    view = shop.distinct() if how == "random" else shop
+    n = view.interactions.groupby("user_id").size()
     got = test.interactions.groupby("user_id").size().reindex(n.index, fill_value=0)
     expected = n.map(lambda c: min(max(1, round(f * c)), c - 1))
     pd.testing.assert_series_equal(got, expected, check_names=False)
@@ -165,6 +219,7 @@ def test_by_time_small_by_hand(small):
         "cold_users_dropped": 0,
         "cold_items_dropped": 2,
         "cold_rows_dropped": 4,
+        "repeat_rows": 0,
     }
     assert train.info == {"split": "by_time(0.5)"}
 
@@ -183,7 +238,7 @@ def test_by_time_small_quarter(small):
 def test_leave_last_out_small_by_hand(small):
     train, test = split.leave_last_out(small, drop_cold=False)
     assert _pairs(test) == {(1, 4), (2, 4), (3, 3)}  # user 4 has one row
-    assert test.info == {"split": "leave_last_out"}
+    assert test.info == {"split": "leave_last_out", "repeat_rows": 0}
     assert len(train.interactions) == 7
 
 
@@ -200,8 +255,98 @@ def test_global_time_small_by_hand(small):
         "cold_users_dropped": 1,
         "cold_items_dropped": 0,
         "cold_rows_dropped": 1,
+        "repeat_rows": 0,
         "cutoff": 9,
     }
+
+
+@pytest.fixture
+def bought_again():
+    """A log with repeats, at times 1..11 (rows: user, item, timestamp).
+
+    user 1: item 1 (t=1), 2 (t=2), 1 (t=3), 3 (t=4), 1 (t=5)
+    user 2: item 2 (t=6), 2 (t=7), 1 (t=8)
+    user 3: item 4 (t=9), 5 (t=10), 5 (t=11)
+    """
+    rows = [
+        (1, 1, 1),
+        (1, 2, 2),
+        (1, 1, 3),
+        (1, 3, 4),
+        (1, 1, 5),
+        (2, 2, 6),
+        (2, 2, 7),
+        (2, 1, 8),
+        (3, 4, 9),
+        (3, 5, 10),
+        (3, 5, 11),
+    ]
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"])
+    return Dataset.from_frames(frame, name="again")
+
+
+def _triples(ds):
+    return sorted(map(tuple, ds.interactions.itertuples(index=False)))
+
+
+def test_leave_last_out_with_repeats_by_hand(bought_again):
+    train, test = split.leave_last_out(bought_again, drop_cold=False)
+    # (1, 1) and (3, 5) were bought in train too; (2, 1) was not
+    assert _triples(test) == [(1, 1, 5), (2, 1, 8), (3, 5, 11)]
+    assert test.info == {"split": "leave_last_out", "repeat_rows": 2}
+    assert len(train.interactions) == 8
+    _check_partition(bought_again, train, test, 0, "leave_last_out")
+
+
+def test_by_time_with_repeats_by_hand(bought_again):
+    # f=0.5: user 1 (n=5) -> rint(2.5)=2, user 2 -> rint(1.5)=2, user 3 -> 2
+    train, test = split.by_time(bought_again, 0.5, drop_cold=False)
+    assert _triples(test) == [
+        (1, 1, 5),  # repeat of (1, 1) in train
+        (1, 3, 4),
+        (2, 1, 8),
+        (2, 2, 7),  # repeat of (2, 2) in train
+        (3, 5, 10),  # (3, 5) twice in test, never in train: no repeat row
+        (3, 5, 11),
+    ]
+    assert test.info["repeat_rows"] == 2
+    _check_partition(bought_again, train, test, 0, "by_time")
+    # items 3 and 5 are cold; the repeats stay
+    _, warm = split.by_time(bought_again, 0.5)
+    assert _triples(warm) == [(1, 1, 5), (2, 1, 8), (2, 2, 7)]
+    assert warm.info == {
+        "split": "by_time(0.5)",
+        "cold_users_dropped": 0,
+        "cold_items_dropped": 2,
+        "cold_rows_dropped": 3,
+        "repeat_rows": 2,
+    }
+
+
+def test_global_time_with_repeats_by_hand(bought_again):
+    # quantile 0.6 ("higher") of times 1..11: position 6 -> t=7
+    train, test = split.global_time(bought_again, 0.4, drop_cold=False)
+    assert test.info["cutoff"] == 7
+    assert _triples(test) == [(2, 1, 8), (2, 2, 7), (3, 4, 9), (3, 5, 10), (3, 5, 11)]
+    assert test.info["repeat_rows"] == 1  # (2, 2); (2, 1) was user 1's in train
+    _check_partition(bought_again, train, test, 0, "global_time")
+
+
+def test_random_with_repeats_by_hand(bought_again):
+    # distinct pairs: user 1 {1, 2, 3}, user 2 {2, 1}, user 3 {4, 5}
+    for seed in range(5):
+        train, test = split.random(bought_again, 0.5, seed=seed, drop_cold=False)
+        assert test.info["repeats_collapsed"] == 4
+        assert test.info["repeat_rows"] == 0
+        counts = test.interactions.groupby("user_id").size().to_dict()
+        assert counts == {1: 2, 2: 1, 3: 1}
+        _check_partition(bought_again, train, test, 0, "random")
+        # each pair keeps its first event
+        first = {(1, 1): 1, (1, 2): 2, (1, 3): 4, (2, 2): 6, (2, 1): 8}
+        first |= {(3, 4): 9, (3, 5): 10}
+        for part in (train, test):
+            for user, item, t in _triples(part):
+                assert first[(user, item)] == t
 
 
 def test_by_time_ties_keep_row_order():
@@ -224,7 +369,7 @@ def test_random_small_counts_and_rows(small):
         train, test = split.random(small, 0.5, seed=seed, drop_cold=False)
         counts = test.interactions.groupby("user_id").size().to_dict()
         assert counts == {1: 2, 2: 2, 3: 1}
-        _check_partition(small, train, test, 0)
+        _check_partition(small, train, test, 0, "random")
 
 
 # ------------------------------------------------------------ random seeding
@@ -250,6 +395,7 @@ def test_split_of_a_split(shop):
     assert fit.name == "shop/train/train" and valid.name == "shop/train/test"
     assert _pairs(fit) | _pairs(valid) <= _pairs(train)
     assert fit.items is shop.items
+    assert fit.truth is shop.truth and valid.truth is shop.truth
 
 
 # ---------------------------------------------------------------------- errors
