@@ -295,8 +295,8 @@ class Dataset:
             values: None for 1.0 per distinct (user, item) pair (implicit
                 feedback: bought it or not), ``"count"`` for the number of
                 events of the pair (repeats included), or a numeric column
-                name such as ``"rating"`` (the pair's latest value in the
-                event log's order).
+                name such as ``"rating"`` (the pair's latest value: by
+                timestamp when there is one, else the last row).
 
         Returns:
             A ``scipy.sparse.csr_matrix`` of shape (n_users, n_items), float64.
@@ -304,6 +304,8 @@ class Dataset:
         inter = self.interactions
         if values not in (None, "count"):
             _require_columns(inter, [values], "interactions")
+            if TIMESTAMP in inter:
+                inter = inter.sort_values(TIMESTAMP, kind="stable")
             inter = inter.drop_duplicates([USER, ITEM], keep="last")
         rows = self.user_index(inter[USER].to_numpy())
         cols = self.item_index(inter[ITEM].to_numpy())

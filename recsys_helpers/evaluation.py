@@ -401,6 +401,9 @@ def versus(
     if baseline not in per_user:
         raise KeyError(f"baseline {baseline!r} is not among {sorted(per_user)}.")
     names = [m for m in per_user if m != baseline] if models is None else models
+    unknown = [m for m in names if m not in per_user]
+    if unknown:
+        raise KeyError(f"model(s) {unknown} are not among {sorted(per_user)}.")
     base = per_user[baseline]
     if metric not in base:
         raise KeyError(f"metric {metric!r} is not a column of {list(base.columns)}.")

@@ -600,3 +600,17 @@ def test_copy_module_used_for_deep_snapshots(frames):
     changed.loc[0, "rating"] = 2
     with pytest.raises(AssertionError):
         _assert_unchanged(before, changed)
+
+
+def test_rating_matrix_takes_the_latest_rating_by_time():
+    frame = pd.DataFrame(
+        {
+            "user_id": [1, 1],
+            "item_id": [5, 5],
+            "rating": [1.0, 4.0],
+            "timestamp": [300, 100],
+        }
+    )
+    ds = Dataset.from_frames(frame)
+    assert ds.to_csr("rating").toarray().tolist() == [[1.0]]
+    assert ds.to_csr("count").toarray().tolist() == [[2.0]]

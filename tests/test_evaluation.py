@@ -690,3 +690,13 @@ def test_top_k_on_a_large_random_matrix():
     ref_items, ref_values = _reference_top_k(scores, 10)
     np.testing.assert_array_equal(items, ref_items)
     np.testing.assert_array_equal(values, ref_values)
+
+
+def test_versus_names_an_unknown_model():
+    users = np.arange(1, 4)
+    per_user = {
+        "Popularity": pd.DataFrame({"user_id": users, "ndcg": np.zeros(3)}),
+        "A": pd.DataFrame({"user_id": users, "ndcg": np.ones(3)}),
+    }
+    with pytest.raises(KeyError, match=r"\['B'\] are not among"):
+        evaluation.versus(per_user, models=["B"])

@@ -155,11 +155,11 @@ def test_recent_popularity_by_hand():
     )
 
 
-@pytest.mark.parametrize("bad", [0, -3, 0.0, float("nan"), True])
+@pytest.mark.parametrize("bad", [0, -3, 0.0, float("nan"), True, "30"])
 def test_recent_days_must_be_positive(bad):
     ds = _sequences()
     model = Popularity(recent_days=bad)
-    with pytest.raises(ValueError, match="recent_days must be a positive number"):
+    with pytest.raises(ValueError, match=r"Popularity: recent_days must be > 0, got"):
         model.fit(ds)
     assert not hasattr(model, "counts_") and not hasattr(model, "train_")
 

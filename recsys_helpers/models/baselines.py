@@ -16,6 +16,7 @@ import pandas as pd
 from recsys_helpers.columns import TIMESTAMP, USER
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
+from recsys_helpers.models.params import check_number
 
 __all__ = ["Oracle", "Popularity", "Random"]
 
@@ -52,8 +53,7 @@ class Popularity(Recommender):
 
 def _recent_counts(train: Dataset, recent_days: float) -> np.ndarray:
     """Distinct users per item in the last ``recent_days`` days of ``train``."""
-    if isinstance(recent_days, bool) or not recent_days > 0:
-        raise ValueError(f"recent_days must be a positive number, got {recent_days!r}.")
+    check_number("Popularity", "recent_days", recent_days, strict=True)
     if TIMESTAMP not in train.interactions:
         raise ValueError(
             f"recent_days={recent_days} needs a '{TIMESTAMP}' column; "

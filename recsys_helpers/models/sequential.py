@@ -47,7 +47,8 @@ class Transitions(Recommender):
             shape=(n, n),
         )
         self.last_item_ = np.full(train.n_users, -1, dtype=np.int64)
-        self.last_item_[users] = items  # sorted by time: the last write wins
+        last = np.append(~same_user, True)  # each user's final (latest) event
+        self.last_item_[users[last]] = items[last]
         popularity = self.item_counts_.astype(np.float64)
         self.fallback_ = popularity / (popularity.max() + 1)
 
