@@ -7,9 +7,11 @@ Usage::
 Each notebook is executed headless (as ``make run`` does) in a fresh process;
 peak memory is the largest resident set of that process tree (the kernel),
 read from ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process per notebook.
-Budgets (DESIGN.md): 60 s per lesson (lesson 00: 30 s, two-tower: 90 s),
-1.5 GB per lesson (lesson 00: 1 GB), the whole course under 4 minutes.
-``--check`` exits non-zero when a budget is exceeded.
+Budgets (DESIGN.md): 60 s per lesson on shop (lesson 00: 30 s, two-tower:
+90 s, sequential and Spark: 120 s, the comparison: 180 s), 1.5 GB per lesson
+(lesson 00: 1 GB), the whole course under 10 minutes. ``--check`` exits
+non-zero when a lesson fails or exceeds its memory budget; time budgets are
+printed and flagged, not enforced (a shared machine's timings flake).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from recsys_helpers import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = ROOT / "tools" / "notebook_runner.py"
-COURSE_BUDGET_S = 240.0
+COURSE_BUDGET_S = 600.0
 
 
 def budget(name: str) -> tuple[float, float]:
@@ -37,6 +39,10 @@ def budget(name: str) -> tuple[float, float]:
         return 30.0, 1024.0
     if "two_tower" in name:
         return 90.0, 1536.0
+    if "sequential" in name or "scaling_out" in name:
+        return 120.0, 1536.0
+    if "comparison" in name:
+        return 180.0, 1536.0
     return 60.0, 1536.0
 
 
