@@ -139,7 +139,8 @@ CATALOG: dict[str, dict[str, tuple[list[str], list[str], str]]] = {
 
 # (source subcategory, target subcategory, strength): buying into the source
 # adds demand for the target over the following weeks, until the user buys it.
-# Their tags share no word: only methods that learn from behaviour find these.
+# Their tags share no word except Tent -> Sleeping ("Outdoors"): only methods
+# that learn from behaviour find the others.
 HABITS: list[tuple[str, str, float]] = [
     ("Television", "Soundbar", 1.5),
     ("Computer", "Bag", 1.0),
