@@ -44,15 +44,19 @@ def use_course_style() -> None:
 
 
 def plot_long_tail(ds: Dataset, ax: Axes | None = None) -> Axes:
-    """Item interaction counts sorted from most to least popular (log scale)."""
+    """Users per item (distinct pairs), most to least popular (log scale).
+
+    Repeat purchases are collapsed (:meth:`Dataset.distinct`): the curve shows
+    how many users bought each item, not how many times it was sold.
+    """
     ax = ax or plt.subplots()[1]
-    counts = ds.interactions.groupby("item_id").size()
+    counts = ds.distinct().interactions.groupby("item_id").size()
     counts = counts.reindex(ds.item_ids, fill_value=0).sort_values(ascending=False)
     ranks = np.arange(1, len(counts) + 1)
     ax.plot(ranks, counts.to_numpy(), color=PALETTE[0])
     ax.set_yscale("symlog", linthresh=1)
     ax.set_xlabel("item rank by popularity")
-    ax.set_ylabel("interactions")
+    ax.set_ylabel("users")
     ax.set_title(f"{ds.name}: the long tail")
     return ax
 

@@ -23,9 +23,9 @@ def agg_backend():
 
 @pytest.fixture
 def small():
-    # item 1: 3 events, item 2: 1, item 3: 2, item 4: none (still plotted)
+    # item 1: 3 users, item 2: 1, item 3: 2 (and a repeat), item 4: none
     interactions = pd.DataFrame(
-        {"user_id": [1, 2, 3, 1, 2, 3], "item_id": [1, 1, 1, 2, 3, 3]}
+        {"user_id": [1, 2, 3, 1, 2, 3, 3], "item_id": [1, 1, 1, 2, 3, 3, 3]}
     )
     items = pd.DataFrame({"item_id": [1, 2, 3, 4]})
     return data.Dataset.from_frames(interactions, items, name="small")
@@ -78,11 +78,12 @@ def test_plot_long_tail_draws_sorted_counts(small):
     assert isinstance(ax, matplotlib.axes.Axes)
     (line,) = ax.get_lines()
     np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3, 4])  # ranks
-    np.testing.assert_array_equal(line.get_ydata(), [3, 2, 1, 0])  # descending
+    # users per item, descending: the repeat of item 3 is not counted twice
+    np.testing.assert_array_equal(line.get_ydata(), [3, 2, 1, 0])
     assert mcolors.to_hex(line.get_color()) == plotting.PALETTE[0].lower()
     assert ax.get_yscale() == "symlog"
     assert ax.get_xlabel() == "item rank by popularity"
-    assert ax.get_ylabel() == "interactions"
+    assert ax.get_ylabel() == "users"
     assert ax.get_title() == "small: the long tail"
 
 
