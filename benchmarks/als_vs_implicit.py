@@ -139,13 +139,10 @@ def main() -> int:
                 for label, model in contenders.items():
                     t = seconds_per_iteration(model, train, 1)
                     timing[label] = min(timing.get(label, np.inf), t)
-            per_user = {}
-            for label, model in [*contenders.items(), ("Popularity", Popularity())]:
-                model.fit(train)
-                result = evaluation.evaluate(model, train, test, fit=False, name=label)
-                frame, _ = evaluation.per_user_metrics(model, train, test)
-                per_user[label] = frame["ndcg"].to_numpy()
-                row = result.iloc[0]
+            zoo = {**contenders, "Popularity": Popularity()}
+            result = evaluation.compare(zoo, train, test)
+            for label in zoo:
+                row = result.leaderboard.loc[label]
                 seconds = timing.get(label)
                 shown = f"{seconds * 1000:7.1f} ms/iteration" if seconds else ""
                 print(
@@ -153,12 +150,13 @@ def main() -> int:
                     f"[{row['ndcg@10_low']:.4f}, {row['ndcg@10_high']:.4f}] {shown}"
                 )
             if have_implicit:
-                diff = evaluation.paired_bootstrap(
-                    per_user["models.ALS"], per_user["implicit ALS"]
-                )
+                diff = evaluation.versus(
+                    result.per_user, baseline="implicit ALS", models=["models.ALS"]
+                ).iloc[0]
                 ratio = timing["models.ALS"] / timing["implicit ALS"]
                 relative = (
-                    per_user["models.ALS"].mean() / per_user["implicit ALS"].mean()
+                    result.leaderboard.loc["models.ALS", "ndcg@10"]
+                    / result.leaderboard.loc["implicit ALS", "ndcg@10"]
                 )
                 print(
                     f"models.ALS - implicit: nDCG@10 {diff['difference']:+.4f} "
