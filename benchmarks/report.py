@@ -41,6 +41,7 @@ PARTS = [
     ("ALS against implicit (ml-latest-small)", ["als_vs_implicit.py"]),
     ("Evaluation speed", ["evaluation_speed.py"]),
     ("Datasets", ["dataset_stats.py"]),
+    ("The shop's clock: two paired tests", ["time_signal.py"]),
     ("Stored outputs are reproducible (two executions)", ["notebook_determinism.py"]),
 ]
 
