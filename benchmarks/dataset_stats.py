@@ -2,13 +2,17 @@
 
 Usage::
 
-    python benchmarks/dataset_stats.py [--write benchmarks/results/dataset_stats.csv]
+    python benchmarks/dataset_stats.py [--write FILE]
+
+``--write recsys_helpers/datasets/reference_figures.csv`` refreshes the
+figures shipped with the package.
 
 The simulated shop must look like real data (sparse, long-tailed popularity
 and activity, ratings that shift a little over time), not like uniform noise:
 a uniform-random dataset of the same size is printed as a reference. The
-committed output (``benchmarks/results/dataset_stats.csv``) is what lesson 00
-quotes for ml-latest-small, so the lesson runs offline.
+committed output (``recsys_helpers/datasets/reference_figures.csv``, read by
+``data.reference_figures()``) is what lesson 00 quotes for ml-latest-small, so
+the lesson runs offline.
 
 Targets for the shop (tested in ``tests/test_shop.py``): item Gini 0.55-0.75,
 density <= 0.05, activity p90/median >= 2.5, rating shift under

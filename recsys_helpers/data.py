@@ -42,7 +42,7 @@ import scipy.sparse as sp
 from recsys_helpers.columns import ITEM, RATING, TIMESTAMP, USER
 from recsys_helpers.metrics import gini, top_share
 
-__all__ = ["DATASETS", "Dataset", "default_dataset_name", "load"]
+__all__ = ["DATASETS", "Dataset", "default_dataset_name", "load", "reference_figures"]
 
 DATASETS = ("toy", "shop", "movielens-latest-small", "movielens-100k")
 
@@ -408,6 +408,23 @@ def _as_int_hint(value: Any) -> str:
         return str(int(value))
     except (TypeError, ValueError):
         return "<an integer>"
+
+
+def reference_figures() -> pd.DataFrame:
+    """Realism figures of the shop, uniform noise and ml-latest-small, as committed.
+
+    Made by ``python benchmarks/dataset_stats.py --write
+    recsys_helpers/datasets/reference_figures.csv`` on a machine with the
+    MovieLens files, and shipped with the package, so a lesson can set a
+    live dataset beside real data offline. Rows are figures (``density``,
+    ``item_gini``, ``activity_p90_over_median``, ``rating_shift_by_time``,
+    ...), columns datasets.
+    """
+    from importlib.resources import files
+
+    source = files("recsys_helpers.datasets").joinpath("reference_figures.csv")
+    with source.open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle, index_col="figure")
 
 
 def default_dataset_name() -> str:

@@ -451,3 +451,19 @@ def test_truth_rejects_unknown_ids(shop):
         shop.truth.next_item_proba([1], [YEAR_START], strange)
     with pytest.raises(KeyError, match="timestamp"):
         shop.truth.next_item_proba([1], [YEAR_START], history.drop(columns="timestamp"))
+
+
+def test_committed_reference_figures_match_the_shop_as_built(shop):
+    # lesson 00 sets these beside the live shop: regenerate them when the
+    # generator changes (python benchmarks/dataset_stats.py --write ...)
+    committed = data.reference_figures()
+    assert {"shop", "uniform noise", "movielens-latest-small"} <= set(committed)
+    live = shop.summary()
+    for figure in ("events", "repeat_events", "density", "item_gini"):
+        assert committed.loc[figure, "shop"] == pytest.approx(live[figure], abs=5e-4)
+    assert committed.loc["rating_shift_by_time", "shop"] == pytest.approx(
+        split.rating_shift(shop), abs=5e-4
+    )
+    real = committed["movielens-latest-small"]
+    assert real["item_gini"] == pytest.approx(0.717, abs=5e-4)
+    assert real["users"] == 610
