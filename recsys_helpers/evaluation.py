@@ -104,14 +104,6 @@ def relevant_matrix(
     return relevant.tocsr()
 
 
-def _users_without_targets(
-    train: Dataset, test: Dataset, users: str, exclude_seen: bool
-) -> int:
-    """Test users of the chosen kind whose test items are all repeats."""
-    every = test_user_rows(train, test, users, exclude_seen=False)
-    return int(every.size - test_user_rows(train, test, users, exclude_seen).size)
-
-
 def _check_same_space(train: Dataset, test: Dataset) -> None:
     same = train.n_items == test.n_items and np.array_equal(
         train.item_ids, test.item_ids
@@ -297,11 +289,12 @@ def _evaluate_one(
         model, train, test, k, users, exclude_seen=exclude_seen
     )
     recommend_s = time.perf_counter() - start
+    # test users of this kind minus those scored: those whose targets were all
+    # repeats (0 without exclude_seen)
+    every = test_user_rows(train, test, users, exclude_seen=False)
     row: dict[str, float | int] = {
         "users": len(per_user),
-        "users_without_targets": _users_without_targets(
-            train, test, users, exclude_seen
-        ),
+        "users_without_targets": int(every.size - len(per_user)),
     }
     for metric in metrics.RANKING_METRICS:
         column = f"{metric}@{k}"
