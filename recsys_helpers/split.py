@@ -90,9 +90,8 @@ def _finish(
     pairs = pd.MultiIndex.from_frame(train_rows[[USER, ITEM]])
     repeat = pd.MultiIndex.from_frame(test_rows[[USER, ITEM]]).isin(pairs)
     info["repeat_rows"] = int(repeat.sum())
-    for key in ("repeats_collapsed",):
-        if key in ds.info:
-            info[key] = ds.info[key]
+    if "repeats_collapsed" in ds.info:  # random() split the distinct view
+        info["repeats_collapsed"] = ds.info["repeats_collapsed"]
     if test_rows.empty:
         raise ValueError(
             f"{how} left no test interactions in {ds.name!r}: too few rows "
