@@ -18,7 +18,7 @@ import importlib
 import inspect
 import pkgutil
 import re
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,21 +37,9 @@ from recsys_helpers.exercises import (
     two_tower,
 )
 from recsys_helpers.models.factorization import als_loss as package_als_loss
+from tests.exercise_cases import Exercise, _stub
 
 
-@dataclass
-class Exercise:
-    check: object
-    solution: object
-    wrong: dict = field(default_factory=dict)  # name -> (answer, expected text)
-
-    @property
-    def name(self) -> str:
-        return f"{self.check.__module__.rsplit('.', 1)[-1]}.{self.check.__name__}"
-
-
-def _stub(*args):
-    raise NotImplementedError("replace this line with your answer")
 
 
 # ===================================================== 00 getting started
@@ -600,8 +588,18 @@ COMPARISON = [
     ),
 ]
 
+
+
+def _cases_of_later_lessons() -> list[Exercise]:
+    """The EXERCISES of each ``tests/exercise_cases_<topic>.py`` (one per lesson)."""
+    found: list[Exercise] = []
+    for path in sorted(Path(__file__).parent.glob("exercise_cases_*.py")):
+        found += importlib.import_module(f"tests.{path.stem}").EXERCISES
+    return found
+
+
 EXERCISES = GETTING_STARTED + CONTENT + COLLABORATIVE + FACTORIZATION + TWO_TOWER
-EXERCISES += COMPARISON
+EXERCISES += COMPARISON + _cases_of_later_lessons()
 WRONG = [
     pytest.param(ex.check, answer, text, id=f"{ex.name}: {label}")
     for ex in EXERCISES
@@ -645,6 +643,11 @@ def test_modules_are_named_by_topic():
         "content",
         "factorization",
         "getting_started",
+        "multi_stage",
+        "online_evaluation",
+        "ranking_losses",
+        "sequential",
+        "serving",
         "two_tower",
     }
 

@@ -4,7 +4,8 @@ Importing this package is cheap: each model's module is imported on first use,
 so TensorFlow loads only when :class:`TwoTower` is used.
 
 Models: ``Popularity``, ``Random``, ``Oracle`` (baselines), ``ContentBased``,
-``UserKNN``, ``ItemKNN``, ``PureSVD``, ``ALS``, ``TwoTower``, ``Transitions``.
+``UserKNN``, ``ItemKNN``, ``EASE``, ``PureSVD``, ``ALS``, ``BPR``, ``TwoTower``,
+``Transitions``, ``SASRec``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ _WHERE = {
     "ContentBased": "content",
     "UserKNN": "neighbors",
     "ItemKNN": "neighbors",
+    "EASE": "ease",
     "PureSVD": "factorization",
     "ALS": "factorization",
+    "BPR": "bpr",
     "TwoTower": "two_tower",
     "Transitions": "sequential",
+    "SASRec": "sasrec",
 }
 
 __all__ = ["Recommender", *_WHERE]
