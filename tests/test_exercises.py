@@ -646,6 +646,7 @@ def test_modules_are_named_by_topic():
         "multi_stage",
         "online_evaluation",
         "ranking_losses",
+        "scaling",
         "sequential",
         "serving",
         "two_tower",
