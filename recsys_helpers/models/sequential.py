@@ -13,7 +13,40 @@ from recsys_helpers.columns import ITEM, TIMESTAMP, USER
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
 
-__all__ = ["Transitions"]
+__all__ = ["Transitions", "ordered_events", "user_sequences"]
+
+
+def ordered_events(train: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """User rows and item indices of every training event, user by user in time.
+
+    Events are sorted by user, then timestamp (stable: ties, and data without
+    a ``timestamp``, keep the event log's order). Repeats are kept.
+
+    Returns:
+        ``(users, items)``: two int64 arrays, one entry per event.
+    """
+    inter = train.interactions
+    if TIMESTAMP in inter:
+        inter = inter.sort_values([USER, TIMESTAMP], kind="stable")
+    else:
+        inter = inter.sort_values(USER, kind="stable")
+    users = train.user_index(inter[USER].to_numpy())
+    items = train.item_index(inter[ITEM].to_numpy())
+    return users, items
+
+
+def user_sequences(train: Dataset) -> list[np.ndarray]:
+    """Each user's training items (indices) in time order, repeats kept.
+
+    Returns:
+        One int64 array per user row of ``train`` (empty for a user without
+        training events).
+    """
+    users, items = ordered_events(train)
+    order = np.argsort(users, kind="stable")  # users are sorted by id, not by row
+    users, items = users[order], items[order]
+    bounds = np.searchsorted(users, np.arange(train.n_users + 1))
+    return [items[bounds[u] : bounds[u + 1]] for u in range(train.n_users)]
 
 
 class Transitions(Recommender):
@@ -33,13 +66,7 @@ class Transitions(Recommender):
     """
 
     def _fit(self, train: Dataset) -> None:
-        inter = train.interactions
-        if TIMESTAMP in inter:
-            inter = inter.sort_values([USER, TIMESTAMP], kind="stable")
-        else:
-            inter = inter.sort_values(USER, kind="stable")
-        users = train.user_index(inter[USER].to_numpy())
-        items = train.item_index(inter[ITEM].to_numpy())
+        users, items = ordered_events(train)
         same_user = users[1:] == users[:-1]
         n = train.n_items
         self.transitions_ = sp.csr_matrix(
