@@ -22,6 +22,7 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet "pip==$(PIP_VERSION)"
 	$(BIN)/python -m pip install --quiet -r requirements-lock.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	bash tools/install_java.sh || echo "warning: no Java 17: lesson 09 (Spark) will say how to install it"
 	touch $(STAMP)
 
 install: $(STAMP)  ## Create .venv with the course's exact pins.

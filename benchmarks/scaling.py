@@ -1,0 +1,264 @@
+"""How the cost of ALS grows: time per iteration and peak memory by shop size.
+
+Usage (from the repository root)::
+
+    RECSYS_PROGRESS=0 .venv/bin/python benchmarks/scaling.py \\
+        --sizes 1000 3000 10000 30000 100000 300000 1000000 --budget 600 --write
+
+For each size, ``data.load("shop", n_users=N, n_items=400 * sqrt(N / 1000))``
+is generated once (not timed) and saved to a temporary file; then every
+contender fits it in a fresh child process, so each peak is its own:
+
+* ``models.ALS`` (the course's conjugate-gradient ALS, one BLAS thread);
+* ``SparkALS`` (``pyspark.ml`` ALS in ``local[2]``, 1 GB driver);
+* ``implicit`` 0.7.3's ALS (one thread) when this interpreter has it
+  (``make .venv-bench/.installed``, then run with ``.venv-bench/bin/python``).
+
+All fit the whole dataset with the same ``--factors`` (default 32) and
+``--iterations`` (default 3). Time per iteration = fit seconds / iterations
+(Spark: its ``ALS.fit`` plus collecting the factors, the data already cached,
+after a one-iteration warm-up fit so the JVM's JIT has compiled the code;
+JVM start-up not included). Peak memory = the largest sum of resident sets of
+the child and its children (the JVM for Spark), sampled every 50 ms during
+the fit, data included.
+
+Sizes run in increasing order until ``--budget`` seconds have passed; the
+script says where it stopped. It prints the table and, per model, the slope
+of log(time per iteration) and log(peak MB) against log(interactions), fitted
+over the sizes measured. ``--write`` saves the table to
+``benchmarks/results/scaling.csv`` and, for lesson 09 (which reads it with
+``spark.scaling_figures()`` from any working directory),
+``recsys_helpers/datasets/scaling.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUTS = (
+    ROOT / "benchmarks" / "results" / "scaling.csv",
+    ROOT / "recsys_helpers" / "datasets" / "scaling.csv",
+)
+MODELS = ("models.ALS", "SparkALS", "implicit")
+
+
+def n_items_for(n_users: int) -> int:
+    """The catalogue grows like the square root of the users (400 at 1,000)."""
+    return round(400 * math.sqrt(n_users / 1000))
+
+
+def tree_rss_mb() -> float:
+    """Resident memory of this process and all its children, in MB."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0
+    for process in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total / 2**20
+
+
+class PeakSampler:
+    """Samples :func:`tree_rss_mb` in a thread; ``peak`` is the largest seen."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        self.every = every
+        self.peak = tree_rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_mb())
+            time.sleep(self.every)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_rss_mb())
+
+
+def worker(model_name: str, path: str, factors: int, iterations: int) -> dict:
+    """Fit one model on the saved dataset; time per iteration and peak MB."""
+    from recsys_helpers.data import Dataset
+
+    saved = np.load(path)
+    frame = pd.DataFrame({"user_id": saved["users"], "item_id": saved["items"]})
+    train = Dataset.from_frames(frame)
+    with PeakSampler() as sampler:
+        if model_name == "models.ALS":
+            from recsys_helpers.models import ALS
+
+            model = ALS(factors=factors, iterations=iterations)
+            start = time.perf_counter()
+            model.fit(train)
+            seconds = time.perf_counter() - start
+        elif model_name == "SparkALS":
+            from recsys_helpers import spark
+
+            session = spark.session()
+            spark.SparkALS(factors=factors, iterations=1).fit(train)  # JIT warm-up
+            model = spark.SparkALS(factors=factors, iterations=iterations)
+            model.fit(train)
+            seconds = model.fit_seconds_
+            session.stop()
+        else:
+            from threadpoolctl import threadpool_limits
+
+            from benchmarks.als_vs_implicit import ImplicitALS
+
+            model = ImplicitALS(factors=factors, iterations=iterations, threads=1)
+            with threadpool_limits(limits=1):
+                start = time.perf_counter()
+                model.fit(train)
+                seconds = time.perf_counter() - start
+    return {
+        "seconds_per_iteration": seconds / iterations,
+        "peak_mb": sampler.peak,
+    }
+
+
+def slope(x: pd.Series, y: pd.Series) -> float:
+    """Slope of log(y) against log(x) (NaN with fewer than two points)."""
+    if len(x) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 10000])
+    parser.add_argument("--factors", type=int, default=32)
+    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds")
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--worker", nargs=2, metavar=("MODEL", "NPZ"))
+    args = parser.parse_args()
+    if args.worker:
+        result = worker(args.worker[0], args.worker[1], args.factors, args.iterations)
+        print("RESULT " + json.dumps(result))
+        return 0
+
+    from recsys_helpers import data, environment
+
+    try:
+        import implicit  # noqa: F401
+
+        models = list(MODELS)
+    except ImportError:
+        models = list(MODELS[:2])
+        print("implicit is not installed here: models.ALS and SparkALS only.")
+    start = time.perf_counter()
+    rows, stopped = [], None
+    with tempfile.TemporaryDirectory() as tmp:
+        last = None  # (users, seconds) of the previous size, to predict the next
+        for n_users in sorted(args.sizes):
+            spent = time.perf_counter() - start
+            guess = 0.0 if last is None else last[1] * (n_users / last[0]) ** 1.2
+            if spent + guess > args.budget:
+                stopped = n_users
+                break
+            size_start = time.perf_counter()
+            n_items = n_items_for(n_users)
+            ds = data.load("shop", n_users=n_users, n_items=n_items)
+            pairs = ds.distinct().interactions
+            path = str(Path(tmp) / f"shop_{n_users}.npz")
+            np.savez(
+                path,
+                users=pairs["user_id"].to_numpy(),
+                items=pairs["item_id"].to_numpy(),
+            )
+            for name in models:
+                command = [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--worker",
+                    name,
+                    path,
+                    "--factors",
+                    str(args.factors),
+                    "--iterations",
+                    str(args.iterations),
+                ]
+                run = subprocess.run(
+                    command,
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                    env=environment.quiet_env({"PYTHONPATH": str(ROOT)}),
+                    check=False,
+                )
+                lines = [x for x in run.stdout.splitlines() if x.startswith("RESULT ")]
+                if run.returncode != 0 or not lines:
+                    print(f"{name} at {n_users} users failed:\n{run.stderr[-2000:]}")
+                    continue
+                result = json.loads(lines[-1][len("RESULT ") :])
+                row = {
+                    "model": name,
+                    "n_users": n_users,
+                    "n_items": n_items,
+                    "interactions": len(pairs),
+                    **result,
+                }
+                rows.append(row)
+                print(
+                    f"{name:>10} {n_users:>9,} users {n_items:>6,} items "
+                    f"{len(pairs):>11,} pairs: {row['seconds_per_iteration']:8.3f} "
+                    f"s/iteration, peak {row['peak_mb']:7.0f} MB",
+                    flush=True,
+                )
+            last = (n_users, time.perf_counter() - size_start)
+    elapsed = time.perf_counter() - start
+    if stopped is not None:
+        print(
+            f"stopped before {stopped:,} users: it would not fit in the "
+            f"{args.budget:.0f} s budget ({elapsed:.0f} s spent, the next size "
+            "predicted from the last one's time)."
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return 1
+    print(f"\nslopes on log-log axes against interactions ({elapsed:.0f} s in all):")
+    for name, group in table.groupby("model", sort=False):
+        time_slope = slope(group.interactions, group.seconds_per_iteration)
+        print(
+            f"{name:>10}: time {time_slope:.2f}"
+            f", memory {slope(group.interactions, group.peak_mb):.2f}"
+            f" ({len(group)} sizes)"
+        )
+    if args.write:
+        table["factors"] = args.factors
+        table["iterations"] = args.iterations
+        table["memory"] = "peak RSS of the process tree (Python + JVM), data included"
+        for target in OUTPUTS:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("w", encoding="utf-8") as handle:
+                handle.write(
+                    "# benchmarks/scaling.py on a shared 2-core machine; "
+                    f"{time.strftime('%Y-%m-%d')}\n"
+                )
+                table.round(4).to_csv(handle, index=False)
+            print(f"wrote {target.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
