@@ -8,8 +8,9 @@ Fits each model with its default hyper-parameters (chosen on validation data
 by the tune_* benchmarks) on ``split.by_time(ds, 0.2)`` and ranks the full
 catalogue for every test user, k=10. ``--gate`` exits non-zero unless every
 collaborative, factorisation and two-tower model beats Popularity on nDCG@10
-with a paired bootstrap 95% interval above zero (ContentBased is reported,
-not gated: content-only profiles may lose on MovieLens).
+with a paired bootstrap 95% interval above zero (ContentBased, Transitions and
+the two-stage model are reported, not gated; SASRec is judged on the next
+purchase by lessons 06 and 11, not here).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def run(dataset: str, k: int = 10) -> evaluation.Comparison:
     ds = data.load(dataset)
     train, test = split.by_time(ds, test_fraction=0.2)
     zoo = reference_models()
+    # SASRec's task is the next purchase (leave_last_out, lessons 06 and 11), not
+    # by_time; and it is the one model whose fit takes minutes on MovieLens.
+    del zoo["SASRec"]
     if dataset == "shop":  # the ceiling: the truth at each user's first test time
         zoo["Oracle"] = models.Oracle(at=test)
     return evaluation.compare(zoo, train, test, k=k)

@@ -260,7 +260,7 @@ def evaluate(
         ``m@k`` with ``m@k_low`` / ``m@k_high`` (95% CI), then
         ``coverage@k``, ``novelty@k``, ``fit_s`` and ``recommend_s``.
     """
-    row, _ = _evaluate_one(
+    row, _, _ = _evaluate_one(
         model, train, test, k, users, fit, exclude_seen, n_bootstrap, seed
     )
     label = name or type(model).__name__
@@ -277,8 +277,8 @@ def _evaluate_one(
     exclude_seen: bool,
     n_bootstrap: int,
     seed: int,
-) -> tuple[dict[str, float | int], pd.DataFrame]:
-    """One ranking pass: the leaderboard row and the per-user metrics."""
+) -> tuple[dict[str, float | int], pd.DataFrame, np.ndarray]:
+    """One ranking pass: the leaderboard row, per-user metrics and top items."""
     fit_s = 0.0
     if fit:
         start = time.perf_counter()
@@ -307,7 +307,7 @@ def _evaluate_one(
     row[f"novelty@{k}"] = metrics.novelty(top_items, item_counts, train.n_users)
     row["fit_s"] = fit_s
     row["recommend_s"] = recommend_s
-    return row, per_user
+    return row, per_user, top_items
 
 
 @dataclass(frozen=True, eq=False)
@@ -319,11 +319,15 @@ class Comparison:
         per_user: Model name -> its per-user metrics (``user_id`` then one
             column per metric), all over the same users, for :func:`versus`.
         k: The cut-off.
+        top_items: Model name -> the (n_users, k) item indices it recommended
+            (-1 = padding), users in the order of its ``per_user`` frame: what
+            it showed, kept even when the model itself was released.
     """
 
     leaderboard: pd.DataFrame
     per_user: dict[str, pd.DataFrame]
     k: int
+    top_items: dict[str, np.ndarray]
 
 
 def compare(
@@ -336,6 +340,7 @@ def compare(
     exclude_seen: bool = True,
     n_bootstrap: int = 1000,
     seed: int = 0,
+    release: bool = False,
 ) -> Comparison:
     """Evaluate several models on one split, ranking each once.
 
@@ -349,23 +354,30 @@ def compare(
         exclude_seen: See :func:`per_user_metrics`.
         n_bootstrap: Resamples of the confidence intervals.
         seed: Seed of the resampling.
+        release: Unfit each model once it has been ranked (its learned state
+            is deleted, as after a failed fit), so that only one fitted model
+            is held in memory at a time: for long line-ups on large
+            catalogues. What it recommended stays in ``top_items``.
 
     Returns:
-        A :class:`Comparison`: the leaderboard (best nDCG first) and the
-        per-user metrics of every model.
+        A :class:`Comparison`: the leaderboard (best nDCG first), the
+        per-user metrics and the top-k items of every model.
     """
     if not models:
         raise ValueError("models is empty: give at least one model.")
-    rows, per_user = [], {}
+    rows, per_user, top_items = [], {}, {}
     for label, model in models.items():
-        row, frame = _evaluate_one(
+        row, frame, top = _evaluate_one(
             model, train, test, k, users, fit, exclude_seen, n_bootstrap, seed
         )
+        if release:
+            model.release()
         rows.append(row)
         per_user[label] = frame
+        top_items[label] = top
     leaderboard = pd.DataFrame(rows, index=pd.Index(list(models), name="model"))
     leaderboard = leaderboard.sort_values(f"ndcg@{k}", ascending=False, kind="stable")
-    return Comparison(leaderboard, per_user, k)
+    return Comparison(leaderboard, per_user, k, top_items)
 
 
 def versus(

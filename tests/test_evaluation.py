@@ -305,6 +305,43 @@ def test_compare_agrees_with_per_user_metrics_and_evaluate(comparison, shop_spli
         )
 
 
+def test_compare_keeps_what_each_model_showed(comparison, shop_split):
+    train, test = shop_split
+    result, models, _ = comparison
+    for name, model in models.items():
+        top = result.top_items[name]
+        assert top.shape == (len(result.per_user[name]), 10)
+        rows = evaluation.test_user_rows(train, test)
+        np.testing.assert_array_equal(top, model.top_k_rows(rows, 10)[0])
+
+
+def test_compare_with_release_unfits_each_model_and_keeps_the_results(
+    comparison, shop_split
+):
+    train, test = shop_split
+    kept, _, _ = comparison
+    models = {"worst": SeenFirst(), "Popularity": Popularity()}
+    released = evaluation.compare(models, train, test, k=10, release=True)
+    for name, model in models.items():
+        assert not [key for key in vars(model) if key.endswith("_")], name
+        with pytest.raises(RuntimeError, match="not fitted"):
+            model.score([1])
+        pd.testing.assert_frame_equal(released.per_user[name], kept.per_user[name])
+        np.testing.assert_array_equal(released.top_items[name], kept.top_items[name])
+    pd.testing.assert_frame_equal(
+        released.leaderboard.drop(columns=["fit_s", "recommend_s"]),
+        kept.leaderboard.drop(columns=["fit_s", "recommend_s"]),
+    )
+
+
+def test_release_returns_the_unfitted_model(shop_split):
+    train, _ = shop_split
+    model = Popularity().fit(train)
+    assert model.release() is model
+    assert not hasattr(model, "train_")
+    assert model.fit(train).recommend([train.user_ids[0]], n=3).shape[0] == 3
+
+
 def test_compare_needs_a_model(shop_split):
     train, test = shop_split
     with pytest.raises(ValueError, match="at least one model"):

@@ -40,8 +40,6 @@ from recsys_helpers.models.factorization import als_loss as package_als_loss
 from tests.exercise_cases import Exercise, _stub
 
 
-
-
 # ===================================================== 00 getting started
 def recall_at_k(recommended, relevant, k):
     return sum(item in relevant for item in recommended[:k]) / len(relevant)
@@ -587,7 +585,6 @@ COMPARISON = [
         },
     ),
 ]
-
 
 
 def _cases_of_later_lessons() -> list[Exercise]:

@@ -10,6 +10,7 @@ from recsys_helpers.models.base import Recommender
 from recsys_helpers.models.zoo import (
     CONTENT,
     FROM_INTERACTIONS,
+    MULTI_STAGE,
     SEQUENTIAL,
     reference_models,
 )
@@ -37,7 +38,15 @@ def test_random_state_comes_from_the_seed(seed):
     zoo = reference_models(seed=seed)
     seeded = [name for name, m in zoo.items() if "random_state" in m.get_params()]
     # every model that draws random numbers takes the seed
-    assert {"Random", "PureSVD", "ALS", "TwoTower"} <= set(seeded)
+    assert {
+        "Random",
+        "PureSVD",
+        "ALS",
+        "BPR",
+        "TwoTower",
+        "SASRec",
+        "TwoStage",
+    } <= set(seeded)
     for name in seeded:
         assert zoo[name].get_params()["random_state"] == seed, name
 
@@ -72,7 +81,7 @@ def test_with_oracle_adds_the_oracle():
     assert isinstance(with_oracle["Oracle"], models.Oracle)
 
 
-@pytest.mark.parametrize("group", [FROM_INTERACTIONS, SEQUENTIAL, CONTENT])
+@pytest.mark.parametrize("group", [FROM_INTERACTIONS, SEQUENTIAL, MULTI_STAGE, CONTENT])
 def test_groups_name_models_of_the_zoo(group):
     zoo = reference_models()
     assert group, "empty group"
@@ -93,7 +102,8 @@ def test_building_the_zoo_does_not_import_tensorflow():
         "import sys\n"
         "from recsys_helpers.models.zoo import reference_models\n"
         "reference_models(with_oracle=True)\n"
-        "print(','.join(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+        "heavy = ('tensorflow', 'keras', 'lightgbm', 'keras_rs')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

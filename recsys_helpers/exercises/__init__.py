@@ -7,7 +7,13 @@ module                 lesson
 ``content``            ``01_content_filtering``
 ``collaborative``      ``02_collaborative_filtering``
 ``factorization``      ``03_matrix_factorization``
+``ranking_losses``     ``04_ranking_losses``
 ``two_tower``          ``05_two_tower``
+``sequential``         ``06_sequential``
+``multi_stage``        ``07_multi_stage``
+``serving``            ``08_serving``
+``scaling``            ``09_scaling_out``
+``online_evaluation``  ``10_online_evaluation``
 ``comparison``         ``11_comparison``
 =====================  ===================================
 

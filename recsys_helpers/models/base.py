@@ -82,6 +82,15 @@ class Recommender(BaseEstimator):
             raise
         return self
 
+    def release(self) -> Self:
+        """Delete the learned state: the model is unfitted again, its memory freed.
+
+        Returns:
+            self, unfitted (``fit`` it again before use).
+        """
+        self._forget()
+        return self
+
     def _forget(self) -> None:
         """Remove every learned attribute (public names ending in ``_``)."""
         for name in [

@@ -32,15 +32,16 @@ _MIRROR_ROWS = 512
 def _gram(user_items: sp.csr_matrix, dtype: type) -> np.ndarray:
     """``X^T X`` as a dense (n_items, n_items) array, one block of columns at a time.
 
-    Column block ``c`` is ``X^T X[:, c]``: a sparse matrix times a dense block
-    of at most ``_BLOCK_CELLS`` cells, ``O(nnz(X) |c|)`` work, written straight
-    into the result, so the only large array is the result itself.
+    Column block ``c`` is ``X^T X[:, c]``: a sparse matrix times a dense block,
+    ``O(nnz(X) |c|)`` work, written straight into the result. Both the dense
+    block of ``X`` (n_users x |c|) and the product (n_items x |c|) hold at
+    most ``_BLOCK_CELLS`` cells, so the only large array is the result itself.
     """
     n_users, n_items = user_items.shape
     by_item = sp.csc_matrix(user_items, dtype=dtype)
     transposed = by_item.T.tocsr()  # (n_items, n_users)
     gram = np.empty((n_items, n_items), dtype=dtype)
-    block = max(1, _BLOCK_CELLS // max(1, n_users))
+    block = max(1, _BLOCK_CELLS // max(1, n_users, n_items))
     for start in range(0, n_items, block):
         stop = min(n_items, start + block)
         gram[:, start:stop] = transposed @ by_item[:, start:stop].toarray()

@@ -1,21 +1,38 @@
 """Every reference model with its default hyper-parameters, in one place.
 
 The comparison lesson (``11_comparison``) and ``benchmarks/leaderboard.py``
-compare the same line-up. The
-defaults were chosen on validation splits carved from training data by the
-``benchmarks/tune_*.py`` scripts, never on test data.
+compare the same line-up. The defaults were chosen on validation splits
+carved from training data by the ``benchmarks/tune_*.py`` scripts, never on
+test data.
 """
 
 from __future__ import annotations
 
 from recsys_helpers.models.base import Recommender
 
-__all__ = ["CONTENT", "FROM_INTERACTIONS", "SEQUENTIAL", "reference_models"]
+__all__ = [
+    "CONTENT",
+    "FROM_INTERACTIONS",
+    "MULTI_STAGE",
+    "SEQUENTIAL",
+    "reference_models",
+]
 
 # Models that learn from interactions only (gated against Popularity on real data).
-FROM_INTERACTIONS = ("UserKNN", "ItemKNN", "PureSVD", "ALS", "TwoTower")
-# Models that use the order of purchases (reported, not gated, on by_time).
-SEQUENTIAL = ("Transitions",)
+FROM_INTERACTIONS = (
+    "UserKNN",
+    "ItemKNN",
+    "EASE",
+    "PureSVD",
+    "ALS",
+    "BPR",
+    "TwoTower",
+)
+# Models that use the order of purchases (reported, not gated, on by_time:
+# their task is the next purchase, judged on leave_last_out).
+SEQUENTIAL = ("Transitions", "SASRec")
+# Retrieve, then rank with features (lesson 07): reported, not gated.
+MULTI_STAGE = ("TwoStage",)
 # Models that read item text and can score items nobody has bought.
 CONTENT = ("ContentBased", "TwoTower")
 
@@ -32,7 +49,7 @@ def reference_models(
     Returns:
         Name -> model, baselines first.
     """
-    from recsys_helpers import models
+    from recsys_helpers import models, ranking
 
     zoo: dict[str, Recommender] = {
         "Random": models.Random(random_state=seed),
@@ -40,10 +57,14 @@ def reference_models(
         "ContentBased": models.ContentBased(),
         "UserKNN": models.UserKNN(),
         "ItemKNN": models.ItemKNN(),
+        "EASE": models.EASE(),
         "PureSVD": models.PureSVD(random_state=seed),
         "ALS": models.ALS(random_state=seed),
+        "BPR": models.BPR(random_state=seed),
         "TwoTower": models.TwoTower(random_state=seed),
         "Transitions": models.Transitions(),
+        "SASRec": models.SASRec(random_state=seed),
+        "TwoStage": ranking.TwoStage(random_state=seed),
     }
     if with_oracle:
         zoo["Oracle"] = models.Oracle()
