@@ -18,6 +18,10 @@ the script run is on ``sys.path``).
 
 from __future__ import annotations
 
+import os
+import resource
+import time
+
 import pandas as pd
 
 from recsys_helpers import data, evaluation, split
@@ -80,3 +84,21 @@ def print_table(title: str | None, table: pd.DataFrame, digits: int = 4) -> None
     if title is not None:
         print(f"\n{title}")
     print(table.round(digits).to_string())
+
+
+def time_one_fit(model: Recommender, name: str = "movielens-latest-small") -> None:
+    """Fit ``model`` on the course's train split of ``name``: seconds, peak memory.
+
+    Peak memory is the process's maximum resident set size (data, split and
+    model included), as ``/usr/bin/time -v`` reports it.
+    """
+    train, _ = split.by_time(load_dataset(name), test_fraction=0.2)
+    start = time.perf_counter()
+    model.fit(train)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{model!r} on {name} ({train.n_users} users, {train.n_items} items, "
+        f"{train.to_csr().nnz} pairs): fit {seconds:.1f} s, "
+        f"peak RSS {peak_mb:.0f} MB, {os.cpu_count()} cores"
+    )

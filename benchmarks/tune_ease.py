@@ -22,14 +22,11 @@ on 2 cores (one EASE fit on ml-latest-small is a 9,742 x 9,742 inverse).
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import time
 
 import pandas as pd
 import protocol
 
-from recsys_helpers import split
 from recsys_helpers.models import EASE
 
 
@@ -39,24 +36,6 @@ def relative_table(scores: dict[float, dict[str, float]]) -> pd.DataFrame:
     table.index.name = "regularization"
     table["relative"] = (table / table.max()).mean(axis=1)
     return table.sort_values("relative", ascending=False)
-
-
-def time_one_fit(name: str = "movielens-latest-small") -> None:
-    """Fit EASE() on the course's train split of ``name``: seconds, peak memory.
-
-    Peak memory is the process's maximum resident set size (data, split and
-    model included), as ``/usr/bin/time -v`` reports it.
-    """
-    train, _ = split.by_time(protocol.load_dataset(name), test_fraction=0.2)
-    start = time.perf_counter()
-    EASE().fit(train)
-    seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"EASE() on {name} ({train.n_users} users, {train.n_items} items, "
-        f"{train.to_csr().nnz} pairs): fit {seconds:.1f} s, "
-        f"peak RSS {peak_mb:.0f} MB, {os.cpu_count()} cores"
-    )
 
 
 def main() -> None:
@@ -69,7 +48,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.timing:
-        time_one_fit()
+        protocol.time_one_fit(EASE())
         return
     splits = protocol.validation_splits(
         ["movielens-latest-small"], skip_unavailable=True
