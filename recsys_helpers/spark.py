@@ -39,6 +39,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -154,7 +155,7 @@ def _import_pyspark() -> None:
 
 def session(
     cores: int = 2,
-    driver_memory: str = "1g",
+    driver_memory: str = "768m",
     shuffle_partitions: int = 4,
     app_name: str = "recsys-course",
 ) -> SparkSession:
@@ -164,11 +165,14 @@ def session(
     ``spark.sql.shuffle.partitions`` drops from Spark's cluster default of
     200 (200 tiny tasks per shuffle dominate small data); the web UI is off
     and everything binds to 127.0.0.1 (nothing leaves the machine); Arrow is
-    off (pyarrow is not a course dependency); log level ERROR.
+    off (pyarrow is not a course dependency); log level ERROR; Spark's Python
+    workers run this interpreter (``PYSPARK_PYTHON``, unless already set).
+    A 768 MB heap keeps the JVM near 1 GB resident, so that the kernel and the
+    JVM together stay under 2 GB on ml-latest-small (Binder gives 2 GB in all).
 
     Args:
         cores: Worker threads, >= 1.
-        driver_memory: JVM heap, e.g. ``"1g"`` (Binder gives 2 GB in all).
+        driver_memory: JVM heap, e.g. ``"768m"`` or ``"1g"``.
         shuffle_partitions: Partitions after a shuffle, >= 1.
         app_name: The application's name.
 
@@ -182,6 +186,7 @@ def session(
     check_int("session", "shuffle_partitions", shuffle_partitions)
     check_java()
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     _import_pyspark()
     from pyspark.sql import SparkSession
 
