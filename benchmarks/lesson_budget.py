@@ -103,10 +103,9 @@ def measure_one(notebook: Path) -> dict[str, float]:
             _, stderr = process.communicate()
             sampler.done.set()
             sampler.join()
-        run = subprocess.CompletedProcess(process.args, process.returncode, "", stderr)
-        if run.returncode:
+        if process.returncode:
             # the cell that failed and its error, without the runner's traceback
-            message = run.stderr.split("CellExecutionError:")[-1]
+            message = stderr.split("CellExecutionError:")[-1]
             sys.exit(f"{notebook.name} failed:{message[-3000:]}")
         seconds = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
