@@ -86,6 +86,34 @@ def test_als_matches_the_closed_form(solver):
     np.testing.assert_allclose(model.item_factors_, y, atol=tol)
 
 
+def test_cg_blocks_heavy_rows_and_empty_rows_give_the_closed_form(monkeypatch):
+    """Tiny blocks and a low heavy-row bar send every path of the blocked CG
+    update (per-row products, several np.repeat blocks, never-bought items)
+    through the same systems; the answers must not depend on the blocking."""
+    from recsys_helpers.models import factorization
+
+    ds = data.load("shop")
+    train, _ = split.by_time(ds, 0.2)
+    small = train.with_interactions(
+        train.interactions[train.interactions.user_id <= 60], "small", {}
+    )
+    counts = np.diff(small.to_csr().tocsc().indptr)
+    assert (counts == 0).any() and (counts >= 3).any() and (counts < 3).any()
+    params = {"factors": 6, "regularization": 2.0, "alpha": 5.0, "iterations": 4}
+    default = ALS(**params, cg_steps=6, random_state=7).fit(small)
+    monkeypatch.setattr(factorization, "_HEAVY_ROW", 3)
+    monkeypatch.setattr(factorization, "_BLOCK_NNZ", 16)
+    blocked = ALS(**params, cg_steps=6, random_state=7).fit(small)
+    side = factorization._Side(small.to_csr().T.tocsr(), np.float32)
+    assert sum(b.per_row for b in side.blocks) > 1
+    assert sum(not b.per_row for b in side.blocks) > 1
+    x, y = _exact_reference(small.to_csr(), 6, 2.0, 5.0, 4, 7)
+    for model in (default, blocked):
+        np.testing.assert_allclose(model.user_factors_, x, atol=2e-3)
+        np.testing.assert_allclose(model.item_factors_, y, atol=2e-3)
+    np.testing.assert_allclose(blocked.item_factors_, default.item_factors_, atol=1e-4)
+
+
 def test_exact_als_loss_never_increases():
     ds, _ = checkerboard()
     model = ALS(factors=3, iterations=6, solver="exact", track_loss=True).fit(ds)
