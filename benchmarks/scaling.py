@@ -3,11 +3,25 @@
 Usage (from the repository root)::
 
     RECSYS_PROGRESS=0 .venv/bin/python benchmarks/scaling.py \\
-        --sizes 1000 3000 10000 30000 100000 300000 1000000 --budget 600 --write
+        --sizes 1000 3000 10000 30000 100000 300000 --budget 2400 --write
+    # then the largest size, for some models only, added to the same table:
+    RECSYS_PROGRESS=0 .venv/bin/python benchmarks/scaling.py --sizes 1000000 \\
+        --models models.ALS implicit --budget 3600 --write --append
 
 For each size, ``data.load("shop", n_users=N, n_items=400 * sqrt(N / 1000))``
 is generated once (not timed) and saved to a temporary file; then every
-contender fits it in a fresh child process, so each peak is its own:
+contender fits it in a fresh child process, so each peak is its own.
+
+The simulator draws every user's choice among all items at every step (cost
+``O(steps x users x items)``: 13 s at 10,000 users, 96 s at 30,000 here), so
+it cannot make a million users. Above ``--generate-up-to`` users (default
+10,000) the benchmark *tiles* the shop: copies of the largest generated shop,
+each copy's users new, its items mapped by a seeded random injection into
+the larger catalogue. Each user keeps a real shop history, row lengths and
+the popularity skew per copy are the shop's, the catalogue still grows like
+the square root of the users; the cost of ALS depends only on this
+structure (numbers of users, items and non-zeros, and how they are spread),
+not on what the items are. The contenders:
 
 * ``models.ALS`` (the course's conjugate-gradient ALS, one BLAS thread);
 * ``SparkALS`` (``pyspark.ml`` ALS in ``local[2]``, 1 GB driver);
@@ -37,6 +51,8 @@ import argparse
 import contextlib
 import json
 import math
+import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,6 +74,45 @@ MODELS = ("models.ALS", "SparkALS", "implicit")
 def n_items_for(n_users: int) -> int:
     """The catalogue grows like the square root of the users (400 at 1,000)."""
     return round(400 * math.sqrt(n_users / 1000))
+
+
+def shop_pairs(n_users: int, generate_up_to: int) -> pd.DataFrame:
+    """The distinct (user_id, item_id) pairs of a shop of ``n_users`` users.
+
+    Up to ``generate_up_to`` users the simulator makes it; above, copies of
+    the ``generate_up_to``-user shop are stacked (see the module docstring).
+    """
+    from recsys_helpers import data
+
+    n_items = n_items_for(n_users)
+    if n_users <= generate_up_to:
+        ds = data.load("shop", n_users=n_users, n_items=n_items)
+        return ds.distinct().interactions[["user_id", "item_id"]]
+    base = shop_pairs(generate_up_to, generate_up_to)
+    base_users = pd.factorize(base["user_id"], sort=True)[0]
+    base_items, item_ids = pd.factorize(base["item_id"], sort=True)
+    rng = np.random.default_rng(0)
+    copies = []
+    for copy in range(math.ceil(n_users / generate_up_to)):
+        keep = base_users < n_users - copy * generate_up_to
+        injection = rng.choice(n_items, size=len(item_ids), replace=False)
+        copies.append(
+            pd.DataFrame(
+                {
+                    "user_id": base_users[keep] + copy * generate_up_to,
+                    "item_id": injection[base_items[keep]],
+                }
+            )
+        )
+    return pd.concat(copies, ignore_index=True)
+
+
+def failure_reason(stderr: str) -> str:
+    """The root cause in a failed worker's stderr (Python's or Java's)."""
+    causes = re.findall(
+        r"^(?:Caused by: )?([\w.$]+(?:Error|Exception)\b.*)$", stderr, re.M
+    )
+    return causes[-1].strip()[:200] if causes else "no error message"
 
 
 def tree_rss_mb() -> float:
@@ -149,7 +204,19 @@ def main() -> int:
     parser.add_argument("--factors", type=int, default=32)
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--budget", type=float, default=600.0, help="seconds")
+    parser.add_argument(
+        "--generate-up-to",
+        type=int,
+        default=10_000,
+        help="users; larger shops are tiled from one of this size",
+    )
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="with --write: keep the committed rows of other (model, size) pairs",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "NPZ"))
     args = parser.parse_args()
     if args.worker:
@@ -157,17 +224,18 @@ def main() -> int:
         print("RESULT " + json.dumps(result))
         return 0
 
-    from recsys_helpers import data, environment
+    from recsys_helpers import environment
 
+    models = list(args.models)
     try:
         import implicit  # noqa: F401
-
-        models = list(MODELS)
     except ImportError:
-        models = list(MODELS[:2])
-        print("implicit is not installed here: models.ALS and SparkALS only.")
+        if "implicit" in models:
+            models.remove("implicit")
+            print("implicit is not installed here: it is left out.")
+    load_at_start = os.getloadavg()[0]
     start = time.perf_counter()
-    rows, stopped = [], None
+    rows, failures, stopped = [], [], None
     with tempfile.TemporaryDirectory() as tmp:
         last = None  # (users, seconds) of the previous size, to predict the next
         for n_users in sorted(args.sizes):
@@ -178,8 +246,7 @@ def main() -> int:
                 break
             size_start = time.perf_counter()
             n_items = n_items_for(n_users)
-            ds = data.load("shop", n_users=n_users, n_items=n_items)
-            pairs = ds.distinct().interactions
+            pairs = shop_pairs(n_users, args.generate_up_to)
             path = str(Path(tmp) / f"shop_{n_users}.npz")
             np.savez(
                 path,
@@ -208,7 +275,11 @@ def main() -> int:
                 )
                 lines = [x for x in run.stdout.splitlines() if x.startswith("RESULT ")]
                 if run.returncode != 0 or not lines:
-                    print(f"{name} at {n_users} users failed:\n{run.stderr[-2000:]}")
+                    reason = failure_reason(run.stderr)
+                    failures.append(f"{name} failed at {n_users:,} users ({reason})")
+                    print(
+                        f"{failures[-1]}; the end of its stderr:\n{run.stderr[-2000:]}"
+                    )
                     continue
                 result = json.loads(lines[-1][len("RESULT ") :])
                 row = {
@@ -245,17 +316,37 @@ def main() -> int:
             f" ({len(group)} sizes)"
         )
     if args.write:
+        command = (
+            f"python benchmarks/scaling.py {' '.join(sys.argv[1:])}; "
+            f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load average "
+            f"{load_at_start:.1f} at the start; shops above "
+            f"{args.generate_up_to:,} users tiled from one of that size"
+            + (f"; stopped before {stopped:,} users by the budget" if stopped else "")
+            + "".join(f"; {failure}" for failure in failures)
+        )
         table["factors"] = args.factors
         table["iterations"] = args.iterations
         table["memory"] = "peak RSS of the process tree (Python + JVM), data included"
+        if args.append:
+            with OUTPUTS[0].open(encoding="utf-8") as handle:
+                command = handle.readline().lstrip("# ").strip() + " | then " + command
+                kept = pd.read_csv(handle)
+            mine = set(zip(table.model, table.n_users, strict=True))
+            kept = kept[
+                [
+                    (m, n) not in mine
+                    for m, n in zip(kept.model, kept.n_users, strict=True)
+                ]
+            ]
+            table = pd.concat([kept, table], ignore_index=True)
+            table = table.sort_values(["n_users", "model"], kind="stable")
         for target in OUTPUTS:
             target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("w", encoding="utf-8") as handle:
-                handle.write(
-                    "# benchmarks/scaling.py on a shared 2-core machine; "
-                    f"{time.strftime('%Y-%m-%d')}\n"
-                )
+            temporary = target.with_suffix(".tmp")
+            with temporary.open("w", encoding="utf-8") as handle:
+                handle.write(f"# {command}\n")
                 table.round(4).to_csv(handle, index=False)
+            temporary.replace(target)  # never a half-written file
             print(f"wrote {target.relative_to(ROOT)}")
     return 0
 
