@@ -1,11 +1,12 @@
-"""Do two executions of a notebook store identical outputs?
+"""Do repeated executions of a notebook store identical outputs?
 
 Usage::
 
-    python benchmarks/notebook_determinism.py [notebooks ...]
+    python benchmarks/notebook_determinism.py [--runs 3] [notebooks ...]
 
-Executes each notebook twice (as ``make notebooks`` does) into temporary
-copies and compares every code cell's outputs: stdout, text, HTML and images
+Executes each notebook ``--runs`` times (default 3; as ``make notebooks``
+does) into temporary copies and compares every code cell's outputs with the
+first run's: stdout, text, HTML and images
 (stderr, which nbval does not compare either, is left out). Cells
 whose first line is ``# NBVAL_IGNORE_OUTPUT`` (timings, numbers from
 TensorFlow training) are reported separately, since they may legitimately
@@ -43,15 +44,17 @@ def cell_outputs(cell: dict) -> list:
     return parts
 
 
-def compare(path: Path) -> tuple[int, int, list[int]]:
+def compare(path: Path, runs: int) -> tuple[int, int, list[int]]:
     """(compared cells, ignored cells that differed, indices that differ)."""
-    first, second = execute(path), execute(path)
+    first, *others = [execute(path) for _ in range(runs)]
     compared, ignored, differing = 0, 0, []
-    for index, (a, b) in enumerate(zip(first.cells, second.cells, strict=True)):
-        if a.cell_type != "code":
+    for index, cell in enumerate(first.cells):
+        if cell.cell_type != "code":
             continue
-        same = cell_outputs(a) == cell_outputs(b)
-        if a.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT"):
+        same = all(
+            cell_outputs(cell) == cell_outputs(other.cells[index]) for other in others
+        )
+        if cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT"):
             ignored += not same
             continue
         compared += 1
@@ -63,12 +66,19 @@ def compare(path: Path) -> tuple[int, int, list[int]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--runs", type=int, default=3, help="executions, >= 2")
     args = parser.parse_args()
+    if args.runs < 2:
+        parser.error(f"--runs must be at least 2 to compare anything, got {args.runs}")
     notebooks = args.notebooks or sorted((ROOT / "notebooks").rglob("[0-9]*.ipynb"))
     failures = 0
     for path in notebooks:
-        compared, ignored, differing = compare(path)
-        status = "identical" if not differing else f"DIFFER in cells {differing}"
+        compared, ignored, differing = compare(path, args.runs)
+        status = (
+            f"identical over {args.runs} runs"
+            if not differing
+            else f"DIFFER in cells {differing}"
+        )
         print(
             f"{path.resolve().relative_to(ROOT)}: {compared} compared cells {status}; "
             f"{ignored} ignored cell(s) differed"

@@ -47,12 +47,14 @@ from recsys_helpers.models.base import Recommender
 __all__ = [
     "Comparison",
     "bootstrap_ci",
+    "combine",
     "compare",
     "evaluate",
     "format_leaderboard",
     "paired_bootstrap",
     "pairwise",
     "per_user_metrics",
+    "published_leaderboard",
     "relevant_matrix",
     "test_user_rows",
     "versus",
@@ -380,6 +382,54 @@ def compare(
     return Comparison(leaderboard, per_user, k, top_items)
 
 
+def combine(*comparisons: Comparison) -> Comparison:
+    """One comparison from several made on the same split in separate passes.
+
+    For a model that must run apart from the others (SparkALS, whose Java
+    process is shut down before the rest of a line-up trains), or a long
+    line-up evaluated in parts. Every part must have the same ``k`` and score
+    the same users; model names must not repeat.
+
+    Args:
+        comparisons: What :func:`compare` returned, one per pass.
+
+    Returns:
+        A :class:`Comparison` holding every model, best nDCG first.
+
+    Raises:
+        ValueError: No comparison, or parts that disagree on ``k``, on the
+            users scored, or that share a model name.
+    """
+    if not comparisons:
+        raise ValueError("combine needs at least one comparison.")
+    first = comparisons[0]
+    users = next(iter(first.per_user.values()))["user_id"].to_numpy()
+    seen: set[str] = set()
+    for part in comparisons:
+        if part.k != first.k:
+            raise ValueError(f"cannot combine k={first.k} with k={part.k}.")
+        repeated = seen.intersection(part.per_user)
+        if repeated:
+            raise ValueError(f"model names repeat across parts: {sorted(repeated)}")
+        seen.update(part.per_user)
+        for name, frame in part.per_user.items():
+            if not np.array_equal(frame["user_id"].to_numpy(), users):
+                reference = next(iter(first.per_user))
+                raise ValueError(
+                    f"{name} was scored on other users than {reference}: were "
+                    "the parts made on the same split?"
+                )
+    leaderboard = pd.concat([part.leaderboard for part in comparisons])
+    key = f"ndcg@{first.k}"
+    leaderboard = leaderboard.sort_values(key, ascending=False, kind="stable")
+    return Comparison(
+        leaderboard,
+        {name: f for part in comparisons for name, f in part.per_user.items()},
+        first.k,
+        {name: t for part in comparisons for name, t in part.top_items.items()},
+    )
+
+
 def versus(
     per_user: Mapping[str, pd.DataFrame],
     baseline: str = "Popularity",
@@ -525,4 +575,45 @@ def format_leaderboard(
     for column in (f"coverage@{k}", f"novelty@{k}"):
         if column in results:
             table[column] = results[column].round(decimals)
+    return table
+
+
+def published_leaderboard(dataset: str) -> pd.DataFrame:
+    """The leaderboard ``benchmarks/leaderboard.py --write`` committed for ``dataset``.
+
+    Shipped with the package, so lesson 11 shows the other datasets' figures
+    offline, without their data. One row per model, best nDCG first: the
+    columns of :func:`compare`'s leaderboard, then each model's paired
+    difference from Popularity (``vs_popularity_difference``, ``_low``,
+    ``_high``, ``_verdict``). ``attrs["made_by"]`` is the command and date
+    that made it.
+
+    Args:
+        dataset: A dataset name, e.g. ``"movielens-latest-small"``.
+
+    Returns:
+        The leaderboard, indexed by model.
+
+    Raises:
+        ValueError: No leaderboard was committed for ``dataset``; the message
+            lists those that were.
+    """
+    from importlib.resources import files
+
+    folder = files("recsys_helpers.datasets")
+    source = folder.joinpath(f"leaderboard_{dataset}.csv")
+    if not source.is_file():
+        known = sorted(
+            entry.name[len("leaderboard_") : -len(".csv")]
+            for entry in folder.iterdir()
+            if entry.name.startswith("leaderboard_") and entry.name.endswith(".csv")
+        )
+        raise ValueError(
+            f"no published leaderboard for {dataset!r}; there are: {known} "
+            f"(python benchmarks/leaderboard.py --dataset {dataset} --write)"
+        )
+    with source.open("r", encoding="utf-8") as handle:
+        made_by = handle.readline().lstrip("# ").strip()
+        table = pd.read_csv(handle, index_col="model")
+    table.attrs["made_by"] = made_by
     return table

@@ -47,9 +47,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from recsys_helpers import evaluation
 from recsys_helpers.columns import ITEM, RANK, RATING, SCORE, TIMESTAMP, USER
 from recsys_helpers.data import Dataset
 from recsys_helpers.models.base import Recommender
+from recsys_helpers.models.factorization import ALS
 from recsys_helpers.models.params import check_choice, check_int, check_number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,12 +61,14 @@ __all__ = [
     "JavaNotFoundError",
     "SparkALS",
     "check_java",
+    "compare_spark_als",
     "from_spark",
     "jvm_heap_peak_mb",
     "mapped_params",
     "reset_jvm_heap_peak",
     "scaling_figures",
     "session",
+    "shutdown",
     "to_spark",
 ]
 
@@ -206,6 +210,72 @@ def session(
     )
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def shutdown() -> None:
+    """Stop the running Spark session and end its Java process.
+
+    ``SparkSession.stop()`` stops Spark but leaves the JVM that pyspark
+    started running, with its heap (about 1 GB resident): closing the pipe
+    pyspark holds to its standard input makes it exit (what pyspark relies on
+    when Python itself exits). A later :func:`session` starts a new JVM. Does
+    nothing when no Spark was started.
+    """
+    if "pyspark" not in sys.modules:
+        return
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
+    gateway = SparkContext._gateway  # pyspark keeps the JVM gateway here
+    if gateway is None:
+        return
+    gateway.shutdown()
+    process = getattr(gateway, "proc", None)
+    if process is not None and process.stdin is not None:
+        process.stdin.close()  # the JVM exits on end of input
+        process.wait(timeout=60)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+
+
+def compare_spark_als(
+    train: Dataset, test: Dataset, k: int = 10, seed: int = 0
+) -> evaluation.Comparison:
+    """SparkALS at the settings mapped from ``models.ALS()``, then Spark shut down.
+
+    Evaluated by :func:`evaluation.compare` like any model, on its own, so
+    that the JVM's memory is returned (:func:`shutdown`) before anything else
+    trains; join the result to a line-up's with :func:`evaluation.combine`.
+
+    Args:
+        train: Training data.
+        test: Held-out data.
+        k: Cut-off of every metric.
+        seed: Spark's seed and the bootstrap's.
+
+    Returns:
+        The comparison of the single model ``"SparkALS"``.
+
+    Raises:
+        JavaNotFoundError: No Java 17+.
+    """
+    defaults = ALS().get_params()
+    model = SparkALS(
+        **mapped_params(
+            defaults["factors"], defaults["regularization"], defaults["alpha"], train
+        ),
+        iterations=defaults["iterations"],
+        random_state=seed,
+    )
+    try:
+        return evaluation.compare(
+            {"SparkALS": model}, train, test, k=k, seed=seed, release=True
+        )
+    finally:
+        shutdown()
 
 
 def _active_session() -> SparkSession:

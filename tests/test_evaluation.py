@@ -342,6 +342,41 @@ def test_release_returns_the_unfitted_model(shop_split):
     assert model.fit(train).recommend([train.user_ids[0]], n=3).shape[0] == 3
 
 
+def test_combine_equals_one_pass(shop_split):
+    train, test = shop_split
+    whole = evaluation.compare(
+        {"worst": SeenFirst(), "Popularity": Popularity()}, train, test, k=10
+    )
+    parts = evaluation.combine(
+        evaluation.compare({"worst": SeenFirst()}, train, test, k=10),
+        evaluation.compare({"Popularity": Popularity()}, train, test, k=10),
+    )
+    timing = ["fit_s", "recommend_s"]
+    pd.testing.assert_frame_equal(
+        parts.leaderboard.drop(columns=timing), whole.leaderboard.drop(columns=timing)
+    )
+    assert parts.k == 10
+    for name in ("worst", "Popularity"):
+        pd.testing.assert_frame_equal(parts.per_user[name], whole.per_user[name])
+        np.testing.assert_array_equal(parts.top_items[name], whole.top_items[name])
+
+
+def test_combine_refuses_parts_that_do_not_fit(shop_split):
+    train, test = shop_split
+    part = evaluation.compare({"Popularity": Popularity()}, train, test, k=10)
+    other_k = evaluation.compare({"worst": SeenFirst()}, train, test, k=5)
+    with pytest.raises(ValueError, match="cannot combine k=10 with k=5"):
+        evaluation.combine(part, other_k)
+    with pytest.raises(ValueError, match=r"repeat across parts: \['Popularity'\]"):
+        evaluation.combine(part, part)
+    other_train, other_test = split.by_time(data.load("shop"), test_fraction=0.5)
+    elsewhere = evaluation.compare({"worst": SeenFirst()}, other_train, other_test)
+    with pytest.raises(ValueError, match="worst was scored on other users"):
+        evaluation.combine(part, elsewhere)
+    with pytest.raises(ValueError, match="at least one comparison"):
+        evaluation.combine()
+
+
 def test_compare_needs_a_model(shop_split):
     train, test = shop_split
     with pytest.raises(ValueError, match="at least one model"):
@@ -737,3 +772,21 @@ def test_versus_names_an_unknown_model():
     }
     with pytest.raises(KeyError, match=r"\['B'\] are not among"):
         evaluation.versus(per_user, models=["B"])
+
+
+def test_published_leaderboard_reads_what_the_benchmark_wrote():
+    table = evaluation.published_leaderboard("movielens-latest-small")
+    assert table.attrs["made_by"].startswith("python benchmarks/leaderboard.py")
+    assert table.index.name == "model"
+    assert {"Popularity", "ALS", "EASE"} <= set(table.index)
+    assert table["ndcg@10"].is_monotonic_decreasing
+    for column in ("ndcg@10_low", "vs_popularity_low", "fit_s", "coverage@10"):
+        assert column in table
+    assert (table["ndcg@10_low"] <= table["ndcg@10"]).all()
+
+
+def test_published_leaderboard_names_what_there_is():
+    with pytest.raises(
+        ValueError, match=r"no published leaderboard for 'nope'.*'shop'"
+    ):
+        evaluation.published_leaderboard("nope")
