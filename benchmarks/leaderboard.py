@@ -26,11 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
+from protocol import made_by, write_committed_table
 
 from recsys_helpers import data, environment, evaluation, models, split
 from recsys_helpers import spark as rs
@@ -66,16 +65,12 @@ def write(dataset: str, result: evaluation.Comparison, versus: pd.DataFrame) -> 
     """The leaderboard and the paired differences, where lesson 11 reads them."""
     table = result.leaderboard.join(versus.add_prefix("vs_popularity_"))
     target = ROOT / "recsys_helpers" / "datasets" / f"leaderboard_{dataset}.csv"
-    header = (
-        f"# python benchmarks/leaderboard.py {' '.join(sys.argv[1:])}; "
-        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores; split.by_time(0.2), "
-        f"k={result.k}, full ranking; fit_s and recommend_s in seconds\n"
+    header = made_by(
+        "leaderboard.py",
+        f"split.by_time(0.2), k={result.k}, full ranking; fit_s and recommend_s in "
+        "seconds",
     )
-    temporary = target.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(header)
-        table.round(6).to_csv(handle)
-    temporary.replace(target)  # never a half-written file
+    write_committed_table(table, target, header, index=True, digits=6)
     return target
 
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 import resource
+import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -102,3 +104,28 @@ def time_one_fit(model: Recommender, name: str = "movielens-latest-small") -> No
         f"{train.to_csr().nnz} pairs): fit {seconds:.1f} s, "
         f"peak RSS {peak_mb:.0f} MB, {os.cpu_count()} cores"
     )
+
+
+def made_by(script: str, details: str) -> str:
+    """A committed table's first line: the command that ran, the date, the cores."""
+    arguments = " ".join(sys.argv[1:])
+    return (
+        f"python benchmarks/{script} {arguments}; {time.strftime('%Y-%m-%d')}, "
+        f"{os.cpu_count()} cores; {details}"
+    )
+
+
+def write_committed_table(
+    table: pd.DataFrame, target: Path, header: str, index: bool, digits: int
+) -> None:
+    """Write ``table`` as CSV under a ``# header`` line, never half-written.
+
+    The package reads it back with
+    :func:`recsys_helpers.datasets.read_committed_table`.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(f"# {header}\n")
+        table.round(digits).to_csv(handle, index=index)
+    temporary.replace(target)

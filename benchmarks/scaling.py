@@ -224,7 +224,10 @@ def main() -> int:
         print("RESULT " + json.dumps(result))
         return 0
 
+    from protocol import made_by, write_committed_table
+
     from recsys_helpers import environment
+    from recsys_helpers.datasets import read_committed_table
 
     models = list(args.models)
     try:
@@ -316,37 +319,30 @@ def main() -> int:
             f" ({len(group)} sizes)"
         )
     if args.write:
-        command = (
-            f"python benchmarks/scaling.py {' '.join(sys.argv[1:])}; "
-            f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load average "
-            f"{load_at_start:.1f} at the start; shops above "
+        command = made_by(
+            "scaling.py",
+            f"load average {load_at_start:.1f} at the start; shops above "
             f"{args.generate_up_to:,} users tiled from one of that size"
             + (f"; stopped before {stopped:,} users by the budget" if stopped else "")
-            + "".join(f"; {failure}" for failure in failures)
+            + "".join(f"; {failure}" for failure in failures),
         )
         table["factors"] = args.factors
         table["iterations"] = args.iterations
         table["memory"] = "peak RSS of the process tree (Python + JVM), data included"
         if args.append:
-            with OUTPUTS[0].open(encoding="utf-8") as handle:
-                command = handle.readline().lstrip("# ").strip() + " | then " + command
-                kept = pd.read_csv(handle)
+            committed = read_committed_table("scaling.csv")
+            command = f"{committed.attrs['made_by']} | then {command}"
             mine = set(zip(table.model, table.n_users, strict=True))
-            kept = kept[
+            kept = committed[
                 [
                     (m, n) not in mine
-                    for m, n in zip(kept.model, kept.n_users, strict=True)
+                    for m, n in zip(committed.model, committed.n_users, strict=True)
                 ]
             ]
             table = pd.concat([kept, table], ignore_index=True)
             table = table.sort_values(["n_users", "model"], kind="stable")
         for target in OUTPUTS:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_suffix(".tmp")
-            with temporary.open("w", encoding="utf-8") as handle:
-                handle.write(f"# {command}\n")
-                table.round(4).to_csv(handle, index=False)
-            temporary.replace(target)  # never a half-written file
+            write_committed_table(table, target, command, index=False, digits=4)
             print(f"wrote {target.relative_to(ROOT)}")
     return 0
 

@@ -600,20 +600,17 @@ def published_leaderboard(dataset: str) -> pd.DataFrame:
     """
     from importlib.resources import files
 
-    folder = files("recsys_helpers.datasets")
-    source = folder.joinpath(f"leaderboard_{dataset}.csv")
-    if not source.is_file():
+    from recsys_helpers.datasets import read_committed_table
+
+    try:
+        return read_committed_table(f"leaderboard_{dataset}.csv", index_col="model")
+    except FileNotFoundError:
         known = sorted(
             entry.name[len("leaderboard_") : -len(".csv")]
-            for entry in folder.iterdir()
+            for entry in files("recsys_helpers.datasets").iterdir()
             if entry.name.startswith("leaderboard_") and entry.name.endswith(".csv")
         )
         raise ValueError(
             f"no published leaderboard for {dataset!r}; there are: {known} "
             f"(python benchmarks/leaderboard.py --dataset {dataset} --write)"
-        )
-    with source.open("r", encoding="utf-8") as handle:
-        made_by = handle.readline().lstrip("# ").strip()
-        table = pd.read_csv(handle, index_col="model")
-    table.attrs["made_by"] = made_by
-    return table
+        ) from None

@@ -627,8 +627,6 @@ def scaling_figures() -> pd.DataFrame:
     (model, n_users): ``n_items``, ``interactions``, ``seconds_per_iteration``,
     ``peak_mb`` and how peak memory was measured (``memory``).
     """
-    from importlib.resources import files
+    from recsys_helpers.datasets import read_committed_table
 
-    source = files("recsys_helpers.datasets").joinpath("scaling.csv")
-    with source.open("r", encoding="utf-8") as handle:
-        return pd.read_csv(handle, comment="#")
+    return read_committed_table("scaling.csv")

@@ -20,6 +20,7 @@ test.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 import scipy.sparse as sp
@@ -314,20 +315,29 @@ class _Side:
 
     Attributes:
         cui: ``C - I`` on the non-zeros (``alpha * r``), CSR.
-        blocks: The row blocks, heavy rows first (see :class:`_Block`).
+        blocks: The row blocks, heavy rows first (see :class:`_Block`),
+            built on first use.
         max_nnz: The largest block's number of non-zeros.
     """
 
     def __init__(self, cui: sp.csr_matrix, dtype: type) -> None:
         self.cui = cui
-        counts = np.diff(cui.indptr)
+        self.dtype = dtype
+
+    @functools.cached_property
+    def blocks(self) -> list[_Block]:
+        """Built on first use: only the CG solver needs them, not ``"exact"``."""
+        counts = np.diff(self.cui.indptr)
         heavy = counts >= _HEAVY_ROW
-        self.blocks = [
-            _Block(cui, rows, dtype, per_row=per_row)
+        return [
+            _Block(self.cui, rows, self.dtype, per_row=per_row)
             for per_row, mask in ((True, heavy), (False, ~heavy))
             for rows in _split_by_nnz(np.flatnonzero(mask), counts, _BLOCK_NNZ)
         ]
-        self.max_nnz = max((block.nnz for block in self.blocks), default=0)
+
+    @functools.cached_property
+    def max_nnz(self) -> int:
+        return max((block.nnz for block in self.blocks), default=0)
 
 
 class _Block:
