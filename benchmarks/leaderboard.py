@@ -68,7 +68,7 @@ def write(dataset: str, result: evaluation.Comparison, versus: pd.DataFrame) -> 
     header = made_by(
         "leaderboard.py",
         f"split.by_time(0.2), k={result.k}, full ranking; fit_s and recommend_s in "
-        "seconds",
+        "seconds, fit_mb in MB (peak resident memory above the start of the fit)",
     )
     write_committed_table(table, target, header, index=True, digits=6)
     return target
@@ -90,6 +90,7 @@ def main() -> int:
     print(f"== {args.dataset}: split.by_time(0.2), k=10, full ranking")
     table = evaluation.format_leaderboard(results)
     table["fit_s"] = results["fit_s"].round(2)
+    table["fit_mb"] = results["fit_mb"].round(0)
     table["recommend_s"] = results["recommend_s"].round(2)
     print(table.to_string())
     print("\nnDCG@10 minus Popularity's, paired bootstrap 95% CI:")

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/lesson_budget.py [--dataset shop] [--check] notebooks/0*.ipynb
+    python benchmarks/lesson_budget.py [--dataset shop] [--check] [--write] [notebooks]
 
 Each notebook is executed headless (as ``make run`` does) in a fresh process.
 Two memory figures: the largest resident set of any one process (the kernel),
@@ -16,7 +16,9 @@ comparison: 180 s), 1.5 GB per lesson (lesson 00: 1 GB; Spark: the largest
 process 1.5 GB, Python and the JVM together 2 GB), the whole course under 10
 minutes. ``--check`` exits non-zero when a lesson fails or exceeds a memory
 budget; time budgets are printed and flagged, not enforced (a shared
-machine's timings flake).
+machine's timings flake). ``--write`` (every lesson, none failed) records
+the figures in ``benchmarks/results/lesson_budget_<dataset>.csv``, where
+``benchmarks/readme.py`` reads them for the README's budget table.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import psutil
+from protocol import made_by, write_committed_table
 
 from recsys_helpers import environment
 
@@ -117,12 +121,31 @@ def measure_one(notebook: Path) -> dict[str, float]:
     return {"seconds": seconds, "peak_mb": peak_kb / 1024, "tree_mb": sampler.peak_mb}
 
 
+def write(dataset: str, rows: list[dict], failed: bool) -> str:
+    """Record a whole course's figures for the README; say what was done."""
+    every = sorted(path.stem for path in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    if failed or [row["lesson"] for row in rows] != every:
+        return "not written: --write needs every lesson, each executed without error"
+    target = ROOT / "benchmarks" / "results" / f"lesson_budget_{dataset}.csv"
+    header = made_by(
+        "lesson_budget.py",
+        f"dataset {dataset}; wall seconds, peak MB of the largest process and "
+        "of the kernel's process tree (PSS), each with its budget",
+    )
+    table = pd.DataFrame(rows).drop(columns="flags")
+    write_committed_table(table, target, header, index=False, digits=1)
+    return f"wrote {target.relative_to(ROOT)}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--dataset", default="shop")
     parser.add_argument("--check", action="store_true", help="fail over budget")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--write", action="store_true", help="record them for benchmarks/readme.py"
+    )
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:  # wrapper mode: a fresh process per notebook isolates rusage
@@ -165,7 +188,16 @@ def main() -> int:
             f"| {figures['peak_mb']:.0f} ({mb_budget:.0f}) "
             f"| {figures['tree_mb']:.0f} ({tree_mb_budget:.0f}) |{flags}"
         )
-        rows.append({"lesson": notebook.stem, **figures, "flags": flags.strip()})
+        rows.append(
+            {
+                "lesson": notebook.stem,
+                **figures,
+                "seconds_budget": seconds_budget,
+                "peak_mb_budget": mb_budget,
+                "tree_mb_budget": tree_mb_budget,
+                "flags": flags.strip(),
+            }
+        )
     total = sum(r["seconds"] for r in rows)
     print(f"\ncourse total: {total:.1f} s (budget {COURSE_BUDGET_S:.0f} s)")
     if args.json:
@@ -175,6 +207,8 @@ def main() -> int:
                 {"dataset": args.dataset, "lessons": rows, "total_s": total}, indent=2
             )
         )
+    if args.write:
+        print(write(args.dataset, rows, failed=len(rows) < len(notebooks)))
     # Time budgets are reported, not enforced: a shared machine's timings flake.
     if args.check and over:
         print("over the memory budget or failed: " + "; ".join(over))

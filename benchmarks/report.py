@@ -2,15 +2,18 @@
 
 Runs, each in its own process, and collects their printed figures:
 
-1. every lesson's wall time and peak memory on ``shop`` (the budgets of
-   ``benchmarks/lesson_budget.py``, which follow DESIGN.md);
-2. the leaderboard of every reference model on ml-latest-small and on shop,
+1. the leaderboard of every reference model on ml-latest-small and on shop,
    written to ``recsys_helpers/datasets/leaderboard_<dataset>.csv`` for
    lesson 11;
+2. every lesson's wall time and peak memory on ``shop`` and on
+   ml-latest-small (the budgets of ``benchmarks/lesson_budget.py``, which
+   follow DESIGN.md), written to ``benchmarks/results/``;
 3. ALS against the ``implicit`` library, side by side in one process;
 4. the full-ranking evaluation speed and the datasets' summary statistics;
 5. every notebook executed three times, its compared outputs checked
-   identical.
+   identical;
+6. the README's budget and leaderboard tables rewritten from the tables
+   written by 1 and 2 (``benchmarks/readme.py``).
 
 MovieLens parts need ``RECSYS_DATA_DIR`` (or network access); a part that
 cannot run is reported as such rather than silently left out.
@@ -32,20 +35,26 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
 
 PARTS = [
-    (
-        "Lessons on shop: wall time and peak memory",
-        ["lesson_budget.py", "--dataset", "shop"],
-    ),
+    # the leaderboards first: lesson 11 reads the tables they commit
     (
         "Leaderboard on ml-latest-small",
         ["leaderboard.py", "--dataset", "movielens-latest-small", "--write"],
     ),
     ("Leaderboard on shop", ["leaderboard.py", "--dataset", "shop", "--write"]),
+    (
+        "Lessons on shop: wall time and peak memory",
+        ["lesson_budget.py", "--dataset", "shop", "--write"],
+    ),
+    (
+        "Lessons on ml-latest-small: wall time and peak memory",
+        ["lesson_budget.py", "--dataset", "movielens-latest-small", "--write"],
+    ),
     ("ALS against implicit (ml-latest-small)", ["als_vs_implicit.py"]),
     ("Evaluation speed", ["evaluation_speed.py"]),
     ("Datasets", ["dataset_stats.py"]),
     ("The shop's clock: two paired tests", ["time_signal.py"]),
     ("Stored outputs are reproducible (three executions)", ["notebook_determinism.py"]),
+    ("The README's tables, from the tables written above", ["readme.py", "--write"]),
 ]
 
 

@@ -48,7 +48,6 @@ over the sizes measured. ``--write`` saves the table to
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -56,12 +55,13 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from recsys_helpers.memory import PeakMemory
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = (
@@ -115,42 +115,6 @@ def failure_reason(stderr: str) -> str:
     return causes[-1].strip()[:200] if causes else "no error message"
 
 
-def tree_rss_mb() -> float:
-    """Resident memory of this process and all its children, in MB."""
-    import psutil
-
-    me = psutil.Process()
-    total = 0
-    for process in [me, *me.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            total += process.memory_info().rss
-    return total / 2**20
-
-
-class PeakSampler:
-    """Samples :func:`tree_rss_mb` in a thread; ``peak`` is the largest seen."""
-
-    def __init__(self, every: float = 0.05) -> None:
-        self.every = every
-        self.peak = tree_rss_mb()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_mb())
-            time.sleep(self.every)
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, tree_rss_mb())
-
-
 def worker(model_name: str, path: str, factors: int, iterations: int) -> dict:
     """Fit one model on the saved dataset; time per iteration and peak MB."""
     from recsys_helpers.data import Dataset
@@ -158,7 +122,7 @@ def worker(model_name: str, path: str, factors: int, iterations: int) -> dict:
     saved = np.load(path)
     frame = pd.DataFrame({"user_id": saved["users"], "item_id": saved["items"]})
     train = Dataset.from_frames(frame)
-    with PeakSampler() as sampler:
+    with PeakMemory(every=0.05) as memory:
         if model_name == "models.ALS":
             from recsys_helpers.models import ALS
 
@@ -187,7 +151,7 @@ def worker(model_name: str, path: str, factors: int, iterations: int) -> dict:
                 seconds = time.perf_counter() - start
     return {
         "seconds_per_iteration": seconds / iterations,
-        "peak_mb": sampler.peak,
+        "peak_mb": memory.peak_mb,
     }
 
 

@@ -42,9 +42,11 @@ import scipy.sparse as sp
 from recsys_helpers import metrics
 from recsys_helpers.columns import USER
 from recsys_helpers.data import Dataset
+from recsys_helpers.memory import PeakMemory
 from recsys_helpers.models.base import Recommender
 
 __all__ = [
+    "COST_COLUMNS",
     "Comparison",
     "bootstrap_ci",
     "combine",
@@ -59,6 +61,11 @@ __all__ = [
     "test_user_rows",
     "versus",
 ]
+
+#: The leaderboard's columns that measure this machine, not the model's ranking:
+#: they differ from run to run, so regression tests and stored outputs leave them
+#: out (:func:`format_leaderboard` drops them).
+COST_COLUMNS = ("fit_s", "fit_mb", "recommend_s")
 
 
 def test_user_rows(
@@ -260,7 +267,10 @@ def evaluate(
         ``users_without_targets`` (test users whose test items are all
         repeats, not scored when ``exclude_seen``), for each ranking metric
         ``m@k`` with ``m@k_low`` / ``m@k_high`` (95% CI), then
-        ``coverage@k``, ``novelty@k``, ``fit_s`` and ``recommend_s``.
+        ``coverage@k``, ``novelty@k``, ``fit_s`` (seconds), ``fit_mb`` (the
+        peak resident memory of the fit above what the process held before it,
+        in MB, sampled every 10 ms: :class:`~recsys_helpers.memory.PeakMemory`)
+        and ``recommend_s``. Without ``fit`` both fit figures are 0.
     """
     row, _, _ = _evaluate_one(
         model, train, test, k, users, fit, exclude_seen, n_bootstrap, seed
@@ -281,11 +291,13 @@ def _evaluate_one(
     seed: int,
 ) -> tuple[dict[str, float | int], pd.DataFrame, np.ndarray]:
     """One ranking pass: the leaderboard row, per-user metrics and top items."""
-    fit_s = 0.0
+    fit_s = fit_mb = 0.0
     if fit:
-        start = time.perf_counter()
-        model.fit(train)
-        fit_s = time.perf_counter() - start
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            model.fit(train)
+            fit_s = time.perf_counter() - start
+        fit_mb = memory.extra_mb
     start = time.perf_counter()
     per_user, top_items = per_user_metrics(
         model, train, test, k, users, exclude_seen=exclude_seen
@@ -308,6 +320,7 @@ def _evaluate_one(
     row[f"coverage@{k}"] = metrics.catalog_coverage(top_items, train.n_items)
     row[f"novelty@{k}"] = metrics.novelty(top_items, item_counts, train.n_users)
     row["fit_s"] = fit_s
+    row["fit_mb"] = fit_mb
     row["recommend_s"] = recommend_s
     return row, per_user, top_items
 

@@ -123,7 +123,7 @@ def test_evaluate_by_hand(tiny):
     p = {2: 0.6, 3: 0.4, 4: 0.4, 5: 0.2}
     bits = [-math.log2(p[i]) for i in (3, 4, 2, 4, 3, 5)]
     assert row["novelty@2"] == pytest.approx(np.mean(bits))
-    assert row["fit_s"] >= 0 and row["recommend_s"] >= 0
+    assert row["fit_s"] >= 0 and row["fit_mb"] >= 0 and row["recommend_s"] >= 0
 
 
 def test_evaluate_columns(tiny):
@@ -132,7 +132,7 @@ def test_evaluate_columns(tiny):
     expected = ["users", "users_without_targets"]
     for name in metrics.RANKING_METRICS:
         expected += [f"{name}@2", f"{name}@2_low", f"{name}@2_high"]
-    expected += ["coverage@2", "novelty@2", "fit_s", "recommend_s"]
+    expected += ["coverage@2", "novelty@2", *evaluation.COST_COLUMNS]
     assert list(result.columns) == expected
     assert result.index.tolist() == ["Pop"]
 
@@ -142,6 +142,7 @@ def test_evaluate_without_fit_uses_the_fitted_model(tiny):
     model = Popularity().fit(train)
     result = evaluation.evaluate(model, train, test, k=K, fit=False)
     assert result.loc["Popularity", "fit_s"] == 0.0
+    assert result.loc["Popularity", "fit_mb"] == 0.0
     assert result.loc["Popularity", "hit_rate@2"] == 1.0
 
 
@@ -299,9 +300,9 @@ def test_compare_agrees_with_per_user_metrics_and_evaluate(comparison, shop_spli
         frame, _ = evaluation.per_user_metrics(model, train, test, k=10)
         pd.testing.assert_frame_equal(result.per_user[name], frame)
         alone = evaluation.evaluate(model, train, test, k=10, name=name, fit=False)
-        row = result.leaderboard.loc[[name]].drop(columns=["fit_s", "recommend_s"])
+        row = result.leaderboard.loc[[name]].drop(columns=list(evaluation.COST_COLUMNS))
         pd.testing.assert_frame_equal(
-            row, alone.drop(columns=["fit_s", "recommend_s"]), check_dtype=False
+            row, alone.drop(columns=list(evaluation.COST_COLUMNS)), check_dtype=False
         )
 
 
@@ -329,8 +330,8 @@ def test_compare_with_release_unfits_each_model_and_keeps_the_results(
         pd.testing.assert_frame_equal(released.per_user[name], kept.per_user[name])
         np.testing.assert_array_equal(released.top_items[name], kept.top_items[name])
     pd.testing.assert_frame_equal(
-        released.leaderboard.drop(columns=["fit_s", "recommend_s"]),
-        kept.leaderboard.drop(columns=["fit_s", "recommend_s"]),
+        released.leaderboard.drop(columns=list(evaluation.COST_COLUMNS)),
+        kept.leaderboard.drop(columns=list(evaluation.COST_COLUMNS)),
     )
 
 
@@ -351,7 +352,7 @@ def test_combine_equals_one_pass(shop_split):
         evaluation.compare({"worst": SeenFirst()}, train, test, k=10),
         evaluation.compare({"Popularity": Popularity()}, train, test, k=10),
     )
-    timing = ["fit_s", "recommend_s"]
+    timing = list(evaluation.COST_COLUMNS)
     pd.testing.assert_frame_equal(
         parts.leaderboard.drop(columns=timing), whole.leaderboard.drop(columns=timing)
     )
@@ -790,3 +791,25 @@ def test_published_leaderboard_names_what_there_is():
         ValueError, match=r"no published leaderboard for 'nope'.*'shop'"
     ):
         evaluation.published_leaderboard("nope")
+
+
+class Hoarder(Recommender):
+    """Popularity scores, and a fit that takes ``mb`` MB and keeps it."""
+
+    def __init__(self, mb: int = 100):
+        self.mb = mb
+
+    def _fit(self, train):
+        self.ballast_ = np.ones(self.mb * 2**20 // 8)
+        self.counts_ = np.asarray(train.to_csr().sum(axis=0)).ravel()
+
+    def _score(self, rows):
+        return np.tile(self.counts_, (rows.size, 1))
+
+
+def test_fit_mb_is_the_memory_the_fit_took(tiny):
+    train, test = tiny
+    small = evaluation.evaluate(Popularity(), train, test, k=K)
+    big = evaluation.evaluate(Hoarder(mb=100), train, test, k=K)
+    assert big.iloc[0]["fit_mb"] >= 80
+    assert 0 <= small.iloc[0]["fit_mb"] < big.iloc[0]["fit_mb"]
