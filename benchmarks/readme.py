@@ -70,10 +70,15 @@ def _megabytes(value: float) -> str:
     return f"{value:,.0f} MB"
 
 
+def _starts_java(row: pd.Series) -> bool:
+    """A lesson whose process tree has a budget of its own (Python and Java)."""
+    return row["tree_mb_budget"] > row["peak_mb_budget"]
+
+
 def _memory(row: pd.Series) -> str:
     """The largest process; for a Spark lesson the process tree too."""
     text = _megabytes(row["peak_mb"])
-    if row["tree_mb_budget"] > row["peak_mb_budget"]:  # a lesson that starts Java
+    if _starts_java(row):
         text += f"; {_megabytes(row['tree_mb'])} with the JVM"
     return text
 
@@ -81,7 +86,7 @@ def _memory(row: pd.Series) -> str:
 def _lesson_label(lesson: str, row: pd.Series) -> str:
     number, _, name = lesson.partition("_")
     limits = f"{row['seconds_budget']:.0f} s, {row['peak_mb_budget'] / 1024:g} GB"
-    if row["tree_mb_budget"] > row["peak_mb_budget"]:
+    if _starts_java(row):
         limits += f"; with Java {row['tree_mb_budget'] / 1024:g} GB"
     return f"{number} {name.replace('_', ' ')} ({limits})"
 
@@ -170,9 +175,8 @@ def leaderboard_block(dataset: str) -> str:
     return "\n".join(lines)
 
 
-def blocks() -> dict[str, str]:
-    """Every generated block of the README, by name."""
-    shop, movielens = budgets("shop"), budgets("movielens-latest-small")
+def blocks(shop: pd.DataFrame, movielens: pd.DataFrame) -> dict[str, str]:
+    """Every generated block of the README, by name, from the two budget tables."""
     rendered = {"budgets": budget_block(shop, movielens)}
     for dataset in DATASETS:
         rendered[f"leaderboard-{dataset}"] = leaderboard_block(dataset)
@@ -260,8 +264,9 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="rewrite the files")
     args = parser.parse_args()
     shop, movielens = budgets("shop"), budgets("movielens-latest-small")
+    rendered = blocks(shop, movielens)
     files = {
-        README: replace_blocks(README.read_text(encoding="utf-8"), blocks()),
+        README: replace_blocks(README.read_text(encoding="utf-8"), rendered),
         GUIDE: guide_with_times(GUIDE.read_text(encoding="utf-8"), shop, movielens),
     }
     stale = [path for path, text in files.items() if path.read_text() != text]
@@ -271,7 +276,7 @@ def main() -> int:
         print(f"{'rewrote' if args.write else 'out of date:'} {path.relative_to(ROOT)}")
     if not stale:
         print("README.md and notebooks/README.md agree with the committed tables")
-    print(blocks()["budgets"])
+    print(rendered["budgets"])
     return 1 if stale and not args.write else 0
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import functools
 import gc
 import sys
 import threading
+from collections.abc import Callable
 
 import psutil
 
@@ -35,6 +36,17 @@ def _rss_mb(processes: list[psutil.Process]) -> float:
     return total / _MB
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """The C library's ``malloc_trim`` (glibc), looked up once; else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:  # the symbols already loaded into this process, the C library's among them
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, say)
+        return None
+
+
 def release_free_memory() -> None:
     """Collect garbage, then hand the C allocator's free pages back to the OS.
 
@@ -45,9 +57,9 @@ def release_free_memory() -> None:
     garbage is collected.
     """
     gc.collect()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def tree_rss_mb() -> float:
